@@ -1,0 +1,95 @@
+"""The command line: ``automl-bench run | validate | ui``.
+
+Bad input ends with one line naming the field and what is allowed, exit code 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from automl_bench.errors import ConfigError
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="automl-bench",
+        description="Is automated model design worth it here? Runs search methods next to "
+        "hand-designed baselines under one cost accounting.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("run", "run an experiment"), ("validate", "check a config, run nothing")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("config", type=Path, help="the experiment's YAML file")
+        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config field, e.g. --set budget.trials=4 (repeatable)")
+        if name == "run":
+            p.add_argument("--ray-address", default=None,
+                           help="join this Ray cluster (default: RAY_ADDRESS, else a local Ray)")
+            p.add_argument("--tracking-uri", default=None,
+                           help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else SQLite under runs/)")
+            p.add_argument("--no-live", action="store_true", help="no live progress display")
+    ui = sub.add_parser("ui", help="serve the MLflow UI on 127.0.0.1 over the experiment store")
+    ui.add_argument("--runs-dir", type=Path, default=Path("runs"), help="the output folder (default: runs)")
+    ui.add_argument("--tracking-uri", default=None, help="a store other than runs/mlflow.db")
+    ui.add_argument("--port", type=int, default=5000)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from automl_bench.experiment import prepare, run_experiment
+
+    prepared = prepare(args.config, args.overrides)
+    if args.command == "validate":
+        print(
+            f"{args.config}: valid; {len(prepared.studies)} studies, "
+            f"up to {prepared.total_trials} trials"
+        )
+        return 0
+    from rich.console import Console
+
+    console = Console() if sys.stdout.isatty() else Console(width=140)
+    run_experiment(
+        prepared,
+        console=console,
+        ray_address=args.ray_address,
+        tracking_uri=args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
+        live=not args.no_live and sys.stdout.isatty(),
+    )
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from automl_bench.tracking import default_tracking_uri
+
+    uri = args.tracking_uri
+    if uri is None:
+        db = args.runs_dir / "mlflow.db"
+        if not db.exists():
+            raise ConfigError("--runs-dir", f"no MLflow store at {str(db)!r}; run an experiment first")
+        uri = default_tracking_uri(args.runs_dir)
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+               "--host", "127.0.0.1", "--port", str(args.port)]
+    print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri}", flush=True)
+    return subprocess.call(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _ui(args) if args.command == "ui" else _run(args)
+    except ConfigError as exc:
+        print(f"automl-bench: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("automl-bench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

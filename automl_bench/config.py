@@ -1,0 +1,207 @@
+"""Experiment configuration: the only module that reads YAML (``yaml.safe_load``).
+
+A config file maps one-to-one onto ``ExperimentConfig``. Anything wrong is a ``ConfigError``
+that names the field and what is allowed, raised before anything starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from automl_bench.cost.countries import known_countries
+from automl_bench.errors import ConfigError
+from automl_bench.methods import BASELINE, METHODS
+from automl_bench.tasks import TASKS
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class Budget(BaseModel):
+    """Per study: ``trials`` search trials; per trial and final training: ``epochs``.
+
+    Left out, each comes from the task's default budget.
+    """
+
+    model_config = _STRICT
+    trials: int | None = Field(default=None, gt=0)
+    epochs: int | None = Field(default=None, gt=0)
+
+
+class Resources(BaseModel):
+    """What one trial holds (fractions of a GPU allowed), and how many trials run at once."""
+
+    model_config = _STRICT
+    cpus_per_trial: float = Field(default=1.0, gt=0)
+    gpus_per_trial: float = Field(default=0.0, ge=0)
+    max_concurrent_trials: int | None = Field(default=None, gt=0)
+
+
+class Energy(BaseModel):
+    model_config = _STRICT
+    country_iso_code: str = "USA"
+
+    @field_validator("country_iso_code")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value not in known_countries():
+            raise ValueError(
+                "must be an ISO 3166-1 alpha-3 code with a known grid carbon intensity "
+                f"(such as USA, FRA, DEU, GBR), got {value!r}"
+            )
+        return value
+
+
+class Tracking(BaseModel):
+    model_config = _STRICT
+    uri: str | None = None  # None: SQLite under output_dir (an absolute URI)
+
+
+class ExperimentConfig(BaseModel):
+    model_config = _STRICT
+
+    experiment: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    task: str
+    space: str
+    reference_spaces: list[str] = Field(default_factory=list)
+    methods: list[str] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1, max_length=100)
+    budget: Budget = Field(default_factory=Budget)
+    resources: Resources = Field(default_factory=Resources)
+    energy: Energy = Field(default_factory=Energy)
+    tracking: Tracking = Field(default_factory=Tracking)
+    output_dir: str = "runs"
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, value: str) -> str:
+        if value not in TASKS:
+            raise ValueError(f"must be one of {', '.join(TASKS)}, got {value!r}")
+        return value
+
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in METHODS:
+                raise ValueError(f"must each be one of {', '.join(METHODS)}, got {name!r}")
+        if len(set(value)) != len(value):
+            raise ValueError(f"must not repeat a method, got {value}")
+        if BASELINE not in value:
+            raise ValueError(
+                f"must include {BASELINE!r}: every method is compared with it, got {value}"
+            )
+        return value
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, value: list[int]) -> list[int]:
+        if any(s < 0 for s in value) or len(set(value)) != len(value):
+            raise ValueError(f"must be distinct integers >= 0, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _task_default_budget(self) -> ExperimentConfig:
+        info = TASKS[self.task].info
+        if self.budget.trials is None:
+            self.budget.trials = info.default_trials
+        if self.budget.epochs is None:
+            self.budget.epochs = info.default_epochs
+        return self
+
+    @property
+    def trials(self) -> int:
+        return self.budget.trials or TASKS[self.task].info.default_trials
+
+    @property
+    def epochs(self) -> int:
+        return self.budget.epochs or TASKS[self.task].info.default_epochs
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError("config", f"cannot read {str(path)!r}: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError("config", f"{path.name} is not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError("config", f"{path.name} must hold a mapping of fields, got {type(raw).__name__}")
+    return raw
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """``--set budget.trials=4``: the value is read as YAML (numbers, lists), never evaluated."""
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("--set", f"expects key=value (such as budget.trials=4), got {item!r}")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError("--set", f"the value of {key!r} is not valid YAML: {text!r}") from None
+        node = raw
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError("--set", f"{key!r}: {part!r} is not a section of the config")
+            node = child
+        node[parts[-1]] = value
+    return raw
+
+
+def _describe(error: dict[str, Any], model: type[BaseModel]) -> ConfigError:
+    loc = [str(p) for p in error["loc"]]
+    field = ".".join(loc) or "config"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return ConfigError(field, f"unknown field; allowed here: {', '.join(_allowed(model, loc[:-1]))}")
+    if kind == "missing":
+        return ConfigError(field, "required field is missing")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind.startswith(("value_error", "assertion_error")):
+        return ConfigError(field, message)
+    return ConfigError(field, f"{message}, got {error.get('input')!r}")
+
+
+def _allowed(model: type[BaseModel], path: list[str]) -> list[str]:
+    for part in path:
+        annotation = model.model_fields[part].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    return list(model.model_fields)
+
+
+def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise _describe(exc.errors()[0], ExperimentConfig) from None
+
+
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """Read, override and validate a config file. Raises ConfigError; starts and writes nothing."""
+    raw = apply_overrides(read_yaml(Path(path)), overrides)
+    return parse_config(raw)
+
+
+def resolve_path(value: str, config_path: Path, field: str) -> Path:
+    """A path in a config: relative to the working directory, else to the config file's folder."""
+    candidate = Path(value).expanduser()
+    if candidate.is_absolute():
+        tried = [candidate]
+    else:
+        tried = [Path.cwd() / candidate, config_path.resolve().parent / candidate]
+    for path in tried:
+        if path.exists():
+            return path.resolve()
+    raise ConfigError(field, f"file {value!r} does not exist (looked in {', '.join(str(p.parent) for p in tried)})")

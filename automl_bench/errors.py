@@ -1,0 +1,17 @@
+"""The one error type for bad user input (config, search-space file, data folder)."""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """Bad user input, found before anything starts.
+
+    ``field`` names what is wrong (a dotted config path such as ``budget.trials``, or ``space``);
+    the message says what is allowed and what was given. The CLI prints ``str(error)`` as one
+    line and exits with code 2.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")

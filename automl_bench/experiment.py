@@ -1,0 +1,239 @@
+"""The driver: plan the studies, run every trial on Ray, record in MLflow, summarise.
+
+``prepare`` checks everything a run needs and writes nothing; ``run_experiment`` does the work.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from automl_bench.config import ExperimentConfig, load_config, resolve_path
+from automl_bench.errors import ConfigError
+from automl_bench.methods import BASELINE, METHODS
+from automl_bench.outcome import TrialOutcome
+from automl_bench.progress import Progress
+from automl_bench.space import SearchSpace, load_search_space
+from automl_bench.study import StudySpec
+from automl_bench.trial import FINAL, TrialContext, TrialJob
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated config with its search spaces loaded and its studies planned."""
+
+    config: ExperimentConfig
+    config_path: Path
+    config_text: str
+    spaces: dict[str, SearchSpace]
+    primary_space: str
+    studies: list[StudySpec]
+
+    @property
+    def total_trials(self) -> int:
+        return sum(s.n_trials + 1 for s in self.studies)
+
+
+def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Prepared:
+    """Validate the config and every file it names. Raises ConfigError; writes nothing."""
+    path = Path(config_path)
+    config = load_config(path, overrides)
+    primary = load_search_space(resolve_path(config.space, path, "space"), "space")
+    spaces = {primary.name: primary}
+    for i, ref in enumerate(config.reference_spaces):
+        field_name = f"reference_spaces.{i}"
+        space = load_search_space(resolve_path(ref, path, field_name), field_name)
+        if space.name in spaces:
+            raise ConfigError(field_name, f"a second space named {space.name!r}; file stems must differ")
+        spaces[space.name] = space
+    studies = plan_studies(config, primary.name, [s for s in spaces if s != primary.name])
+    text = json.dumps(config.model_dump(), indent=2)
+    return Prepared(config, path, text, spaces, primary.name, studies)
+
+
+def plan_studies(config: ExperimentConfig, primary: str, references: list[str]) -> list[StudySpec]:
+    """Methods x seeds on the primary space, plus each reference space's baseline per seed."""
+    studies = []
+    for seed in config.seeds:
+        for name in config.methods:
+            n_trials = config.trials if METHODS[name].searches else 0
+            studies.append(StudySpec(name, seed, primary, n_trials, label=name))
+        for ref in references:
+            studies.append(StudySpec(BASELINE, seed, ref, 0, label=f"{BASELINE}:{ref}"))
+    return studies
+
+
+@dataclass
+class StudyRecord:
+    """What the driver knows about one study while it runs."""
+
+    spec: StudySpec
+    run_id: str
+    outcomes: list[TrialOutcome] = field(default_factory=list)
+
+
+class _Recorder:
+    """The trial listener: child runs in MLflow and the progress display."""
+
+    def __init__(self, tracking: Any, studies: dict[str, StudyRecord], progress: Progress) -> None:
+        self.tracking = tracking
+        self.studies = studies
+        self.progress = progress
+        self.run_ids: dict[str, str] = {}
+        self.history: dict[str, list[tuple[int, Mapping[str, float]]]] = {}
+
+    def trial_started(self, trial_id: str, job: TrialJob) -> None:
+        study = self.studies[job.study]
+        self.run_ids[trial_id] = self.tracking.start_run(
+            name=f"{job.study} {job.phase} {trial_id}",
+            tags={"phase": job.phase, "method": job.method, "seed": job.seed,
+                  "space": job.space, "trial_id": trial_id, "study": job.study},
+            params=job.config,
+            parent_run_id=study.run_id,
+        )
+        self.history[trial_id] = []
+        self.progress.trial_started(job)
+
+    def trial_result(self, trial_id: str, job: TrialJob, result: dict[str, Any]) -> None:
+        if "epoch" in result:
+            numbers = {k: float(v) for k, v in result.items()
+                       if k in ("train_loss", "val_loss", "val_accuracy")}
+            self.history.setdefault(trial_id, []).append((int(result["epoch"]), numbers))
+
+    def trial_finished(self, outcome: TrialOutcome) -> None:
+        self.studies[outcome.job.study].outcomes.append(outcome)
+        run_id = self.run_ids.get(outcome.trial_id)
+        if run_id is not None:
+            metrics = {k: float(v) for k, v in outcome.result.items()
+                       if isinstance(v, int | float) and not isinstance(v, bool) and k != "epoch"}
+            tags = {k: v for k, v in outcome.result.items() if k.startswith("measured_")}
+            tags["trial_status"] = outcome.status
+            if outcome.reason:
+                tags["failure_reason"] = outcome.reason
+            if outcome.model_path:
+                tags["model_path"] = outcome.model_path
+            self.tracking.end_run(
+                run_id, "FINISHED" if outcome.ok else "FAILED", metrics,
+                self.history.pop(outcome.trial_id, []), tags,
+            )
+        self.progress.trial_finished(outcome)
+
+
+def run_experiment(
+    prepared: Prepared,
+    *,
+    ray_address: str | None = None,
+    tracking_uri: str | None = None,
+    console: Console | None = None,
+    live: bool = True,
+) -> dict[str, Any]:
+    """Run every study of ``prepared``; returns the summary (also written to runs/<experiment>/)."""
+    from automl_bench import provenance
+    from automl_bench.runner import ray_cluster, run_trials
+    from automl_bench.summary import build_summary, print_table, write_summary
+    from automl_bench.tasks import get_task
+    from automl_bench.tracking import Tracking, default_tracking_uri
+
+    config = prepared.config
+    console = console or Console()
+    created = datetime.now(UTC)
+    out = Path(config.output_dir).resolve()
+    started = time.monotonic()
+    with ray_cluster(ray_address) as cluster:
+        uri = tracking_uri or config.tracking.uri or default_tracking_uri(out)
+        out.mkdir(parents=True, exist_ok=True)
+        tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
+        cache = out / "cache"
+        get_task(config.task).arrays(cache)  # generate once, here, before trials need it
+        hw, libs, revision = provenance.hardware(), provenance.versions(), provenance.code_revision()
+        common_tags = provenance.flat_tags(hw, libs, revision)
+        tracking.set_experiment_tags({"task": config.task, "space": prepared.primary_space})
+        exp_dir = out / config.experiment
+        exp_dir.mkdir(parents=True, exist_ok=True)
+        config_file = exp_dir / "config.json"
+        config_file.write_text(prepared.config_text)
+        studies: dict[str, StudyRecord] = {}
+        for spec in prepared.studies:
+            run_id = tracking.start_run(
+                name=spec.key,
+                tags={**common_tags, "method": spec.method, "label": spec.label,
+                      "seed": spec.seed, "task": config.task, "space": spec.space},
+                params={"method": spec.method, "seed": spec.seed, "task": config.task,
+                        "space": spec.space, "trials": spec.n_trials, "epochs": config.epochs},
+            )
+            tracking.log_artifact(run_id, config_file)
+            studies[spec.key] = StudyRecord(spec, run_id)
+        ctx = TrialContext(
+            task=config.task,
+            cache_dir=str(cache),
+            spaces={name: str(s.path) for name, s in prepared.spaces.items()},
+            epochs=config.epochs,
+            cpus_per_trial=config.resources.cpus_per_trial,
+            gpus_per_trial=config.resources.gpus_per_trial,
+            country_iso_code=config.energy.country_iso_code,
+            meter_dir=str(cache / "codecarbon"),
+        )
+        concurrency = config.resources.max_concurrent_trials or _fit_concurrency(
+            cluster.cpus, cluster.gpus, config.resources.cpus_per_trial,
+            config.resources.gpus_per_trial,
+        )
+        progress = Progress(prepared.total_trials, console, enabled=live)
+        recorder = _Recorder(tracking, studies, progress)
+        with progress:
+            run_trials(
+                prepared.studies, prepared.spaces, ctx, recorder,
+                storage_path=out / "ray",
+                name=f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}",
+                max_concurrent_trials=concurrency,
+            )
+        summary = build_summary(
+            prepared, list(studies.values()),
+            created=created.isoformat(), code_revision=revision, hardware=hw, versions=libs,
+            wall_s=time.monotonic() - started, tracking_uri=uri,
+        )
+        _close_parent_runs(tracking, summary, studies)
+    write_summary(summary, exp_dir)
+    print_table(summary, console)
+    return summary
+
+
+def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:
+    fits = int(cpus // cpus_per_trial) if cpus_per_trial > 0 else 1
+    if gpus_per_trial > 0:
+        fits = min(fits, int(gpus // gpus_per_trial))
+    return max(1, fits)
+
+
+def _close_parent_runs(tracking: Any, summary: dict[str, Any], studies: dict[str, StudyRecord]) -> None:
+    for label, method in summary["methods"].items():
+        for study in method["studies"]:
+            record = studies[f"{label}/seed={study['seed']}"]
+            metrics: dict[str, float] = {"trials": study["trials"], "failed": study["failed"]}
+            if study["test_metric"] is not None:
+                metrics["test_accuracy"] = study["test_metric"]
+            if study["val_metric"] is not None:
+                metrics["val_accuracy"] = study["val_metric"]
+            for phase in ("search", "final"):
+                cost = study[phase]
+                metrics.update({
+                    f"{phase}_wall_s": cost["wall_s"], f"{phase}_cpu_s": cost["cpu_s"],
+                    f"{phase}_energy_kwh": cost["energy_kwh"]["total"],
+                    f"{phase}_co2_kg": cost["co2_kg"],
+                })
+            total = study["search"]["energy_kwh"]["total"] + study["final"]["energy_kwh"]["total"]
+            metrics.update(energy_kwh=total, co2_kg=study["search"]["co2_kg"] + study["final"]["co2_kg"],
+                           wall_s=study["search"]["wall_s"] + study["final"]["wall_s"])
+            status = "FINISHED" if study["test_metric"] is not None else "FAILED"
+            tags = {"best_config": json.dumps(study["best_config"])} if study["best_config"] else {}
+            tracking.end_run(record.run_id, status, metrics, None, tags)
+
+
+__all__ = ["FINAL", "Prepared", "plan_studies", "prepare", "run_experiment", "shutil"]

@@ -1,0 +1,24 @@
+"""The methods a config can name: a registry of frozen data."""
+
+from __future__ import annotations
+
+from automl_bench.methods.base import Method, SamplerFactory
+from automl_bench.methods.samplers import random_sampler, tpe_sampler
+
+BASELINE = "baseline"
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method(BASELINE, "the search space's hand-designed configuration, trained as given"),
+        Method("random", "random search over the space (Optuna RandomSampler)", random_sampler),
+        Method("tpe", "tree-structured Parzen estimator (Optuna TPESampler)", tpe_sampler),
+    )
+}
+
+
+def get_method(name: str) -> Method:
+    return METHODS[name]
+
+
+__all__ = ["BASELINE", "METHODS", "Method", "SamplerFactory", "get_method"]

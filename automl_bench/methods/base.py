@@ -1,0 +1,29 @@
+"""A method: how configurations are chosen. Data, not a class hierarchy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import optuna
+
+SamplerFactory = Callable[[int, int], "optuna.samplers.BaseSampler"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """``make_sampler(seed, n_trials)`` builds the Optuna sampler of one study.
+
+    A method without a sampler (``baseline``) does no search: its study trains the space's
+    hand-designed point in the final phase only.
+    """
+
+    name: str
+    description: str
+    make_sampler: SamplerFactory | None = None
+
+    @property
+    def searches(self) -> bool:
+        return self.make_sampler is not None

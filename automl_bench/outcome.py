@@ -1,0 +1,47 @@
+"""What the runner hands back about trials, as plain data (no Ray objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from automl_bench.cost.record import CostRecord
+from automl_bench.trial import TrialJob
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    trial_id: str
+    job: TrialJob
+    status: str  # "ok" or "failed"
+    result: dict[str, Any] = field(default_factory=dict)  # the closing result
+    reason: str | None = None
+    model_path: str | None = None  # final phase: the checkpoint holding model.pt
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def cost(self) -> CostRecord:
+        return CostRecord.from_result(self.result)
+
+    @property
+    def val_accuracy(self) -> float | None:
+        value = self.result.get("val_accuracy")
+        return None if value is None or not self.ok else float(value)
+
+    @property
+    def test_accuracy(self) -> float | None:
+        value = self.result.get("test_accuracy")
+        return None if value is None or not self.ok else float(value)
+
+
+class TrialListener(Protocol):
+    """Told about trials as they run, in the driver (tracking, progress display)."""
+
+    def trial_started(self, trial_id: str, job: TrialJob) -> None: ...
+
+    def trial_result(self, trial_id: str, job: TrialJob, result: dict[str, Any]) -> None: ...
+
+    def trial_finished(self, outcome: TrialOutcome) -> None: ...

@@ -1,0 +1,118 @@
+"""One Tune searcher for all the studies of an experiment.
+
+Each searching study keeps its own OptunaSearch (its own sampler, seed and trial history); this
+searcher only decides which study suggests next, so that one Tuner runs the whole experiment:
+Ray workers, their metering and ``reuse_actors`` are set up once, and the cluster stays busy
+across study boundaries. When a study's search trials have all ended, its final job (the best
+configuration by validation accuracy, retrained) is suggested; a baseline study has only that.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from ray.tune.search import Searcher
+from ray.tune.search.optuna import OptunaSearch
+
+from automl_bench.methods import get_method
+from automl_bench.space import SearchSpace
+from automl_bench.study import StudySpec
+from automl_bench.trial import FINAL, SEARCH, TrialJob
+
+METRIC, MODE = "val_accuracy", "max"
+
+logger = logging.getLogger(__name__)
+
+
+class StudySearcher(Searcher):  # type: ignore[misc]
+    def __init__(self, studies: list[StudySpec], spaces: dict[str, SearchSpace]) -> None:
+        super().__init__(metric=METRIC, mode=MODE)
+        self._studies = {s.key: s for s in studies}
+        self._spaces = spaces
+        self._optuna: dict[str, OptunaSearch] = {}
+        for study in studies:
+            method = get_method(study.method)
+            if method.make_sampler is not None and study.n_trials > 0:
+                self._optuna[study.key] = OptunaSearch(
+                    space=spaces[study.space].space,
+                    metric=METRIC,  # a define-by-run space ignores TuneConfig's metric/mode
+                    mode=MODE,
+                    sampler=method.make_sampler(study.seed, study.n_trials),
+                )
+        self._suggested = {k: 0 for k in self._studies}
+        self._ended = {k: 0 for k in self._studies}
+        self._best: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._final_emitted: set[str] = set()
+        self._trials: dict[str, tuple[str, str]] = {}  # trial id -> (study key, phase)
+        self._configs: dict[str, dict[str, Any]] = {}  # trial id -> its configuration
+
+    @property
+    def total_trials(self) -> int:
+        """An upper bound for Tune's ``num_samples``: every search trial plus one final each."""
+        return sum(s.n_trials + 1 for s in self._studies.values())
+
+    def set_search_properties(self, metric: str | None, mode: str | None, config: dict[str, Any], **spec: Any) -> bool:
+        return True
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
+        for key, study in self._studies.items():
+            if key in self._final_emitted or self._ended[key] < study.n_trials:
+                continue
+            self._final_emitted.add(key)
+            if study.n_trials > 0 and key not in self._best:
+                logger.warning("study %s: every search trial failed; no final training", key)
+                continue
+            config = self._best[key][1] if study.n_trials > 0 else self._spaces[study.space].baseline
+            return self._job(trial_id, study, FINAL, config)
+        open_studies = [
+            k for k, s in self._studies.items() if self._suggested[k] < s.n_trials
+        ]
+        if open_studies:
+            # The study with the fewest trials in flight: each stays close to sequential.
+            key = min(open_studies, key=lambda k: self._suggested[k] - self._ended[k])
+            config = self._optuna[key].suggest(trial_id)
+            self._suggested[key] += 1
+            return self._job(trial_id, self._studies[key], SEARCH, config)
+        if len(self._final_emitted) == len(self._studies):
+            return Searcher.FINISHED  # type: ignore[no-any-return]
+        return None  # wait for running trials to end
+
+    def _job(self, trial_id: str, study: StudySpec, phase: str, config: dict[str, Any]) -> dict[str, Any]:
+        self._trials[trial_id] = (study.key, phase)
+        self._configs[trial_id] = dict(config)
+        job = TrialJob(
+            study=study.key,
+            method=study.method,
+            seed=study.seed,
+            phase=phase,
+            space=study.space,
+            config=dict(config),
+        )
+        return asdict(job)
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        key, phase = self._trials[trial_id]
+        if phase == SEARCH and "epoch" in result and METRIC in result:
+            self._optuna[key].on_trial_result(trial_id, result)
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
+        key, phase = self._trials[trial_id]
+        if phase != SEARCH:
+            return
+        self._optuna[key].on_trial_complete(trial_id, None if error else result, error=error)
+        self._ended[key] += 1
+        if error or not result or result.get("trial_status") != "ok":
+            return
+        value = float(result[METRIC])
+        if key not in self._best or value > self._best[key][0]:
+            self._best[key] = (value, self._configs[trial_id])
+
+    def save(self, checkpoint_path: str) -> None:  # resume comes with the cluster work
+        pass
+
+    def restore(self, checkpoint_path: str) -> None:
+        pass

@@ -1,0 +1,151 @@
+"""Runs every trial of an experiment through one Ray Tune Tuner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ray import tune
+from ray.tune.experiment import Trial
+
+from automl_bench.outcome import TrialListener, TrialOutcome
+from automl_bench.runner.searcher import StudySearcher
+from automl_bench.space import SearchSpace
+from automl_bench.study import StudySpec
+from automl_bench.trial import TrialContext, TrialJob, run_trial
+
+# Tune's own bookkeeping keys, left out of what listeners and outcomes see.
+_TUNE_KEYS = frozenset(
+    {
+        "config", "date", "done", "timestamp", "time_this_iter_s", "time_total_s", "pid",
+        "time_since_restore", "iterations_since_restore", "training_iteration", "trial_id",
+        "checkpoint_dir_name", "should_checkpoint", "experiment_tag",
+    }
+)
+
+
+def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
+    def report(metrics: dict[str, Any], model_dir: Path | None) -> None:
+        if model_dir is None:
+            tune.report(metrics)
+            return
+        try:
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(model_dir)))
+        finally:
+            shutil.rmtree(model_dir, ignore_errors=True)
+
+    run_trial(TrialJob(**config), ctx, report)
+
+
+class _NullListener:
+    def trial_started(self, trial_id: str, job: TrialJob) -> None:
+        pass
+
+    def trial_result(self, trial_id: str, job: TrialJob, result: dict[str, Any]) -> None:
+        pass
+
+    def trial_finished(self, outcome: TrialOutcome) -> None:
+        pass
+
+
+def _job(trial: Trial) -> TrialJob:
+    return TrialJob(**trial.config)
+
+
+def _dirname(trial: Trial) -> str:
+    job = _job(trial)
+    return f"{job.study.replace('/', '-').replace(':', '-').replace('=', '')}-{job.phase}-{trial.trial_id}"
+
+
+def _clean(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k not in _TUNE_KEYS}
+
+
+class _Events(tune.Callback):  # type: ignore[misc]
+    """Turns Tune's trial events into plain outcomes for the listener."""
+
+    def __init__(self, listener: TrialListener) -> None:
+        self.listener = listener
+        self.outcomes: list[TrialOutcome] = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Tune pickles its callbacks with the experiment state; the listener (an MLflow client,
+        # a live display) belongs to this driver process only.
+        return {"outcomes": []}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.outcomes = state["outcomes"]
+        self.listener = _NullListener()
+
+    def on_trial_start(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
+        self.listener.trial_started(trial.trial_id, _job(trial))
+
+    def on_trial_result(
+        self, iteration: int, trials: list[Trial], trial: Trial, result: dict[str, Any], **info: Any
+    ) -> None:
+        self.listener.trial_result(trial.trial_id, _job(trial), _clean(result))
+
+    def on_trial_complete(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
+        result = _clean(trial.last_result or {})
+        checkpoint = trial.checkpoint
+        self._finish(
+            TrialOutcome(
+                trial_id=trial.trial_id,
+                job=_job(trial),
+                status=str(result.get("trial_status", "failed")),
+                result=result,
+                reason=result.get("failure_reason"),
+                model_path=checkpoint.path if checkpoint is not None else None,
+            )
+        )
+
+    def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
+        result = _clean(trial.last_result or {})
+        reason = result.get("failure_reason") if "trial_status" in result else None
+        if reason is None:  # died before its closing report (worker lost, killed...)
+            error = trial.get_error()
+            reason = str(error).strip().splitlines()[-1][:500] if error else "unknown error"
+            result = {"trial_status": "failed"}
+        self._finish(
+            TrialOutcome(trial.trial_id, _job(trial), "failed", result, reason=str(reason))
+        )
+
+    def _finish(self, outcome: TrialOutcome) -> None:
+        self.outcomes.append(outcome)
+        self.listener.trial_finished(outcome)
+
+
+def run_trials(
+    studies: list[StudySpec],
+    spaces: dict[str, SearchSpace],
+    ctx: TrialContext,
+    listener: TrialListener,
+    *,
+    storage_path: Path,
+    name: str,
+    max_concurrent_trials: int,
+) -> list[TrialOutcome]:
+    """Every study's search trials and final training, concurrently; returns every outcome."""
+    searcher = StudySearcher(studies, spaces)
+    events = _Events(listener)
+    resources = {"cpu": ctx.cpus_per_trial, "gpu": ctx.gpus_per_trial}
+    tuner = tune.Tuner(
+        tune.with_resources(tune.with_parameters(_trainable, ctx=ctx), resources),
+        tune_config=tune.TuneConfig(
+            search_alg=searcher,
+            num_samples=searcher.total_trials,
+            max_concurrent_trials=max_concurrent_trials,
+            reuse_actors=True,
+            trial_dirname_creator=_dirname,
+        ),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=str(storage_path),
+            callbacks=[events],
+            verbose=0,
+            failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+        ),
+    )
+    tuner.fit()
+    return events.outcomes

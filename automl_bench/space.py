@@ -1,0 +1,122 @@
+"""The search-space contract users build on, and loading one from a file.
+
+A search space is one Python file (see search_spaces/) that defines::
+
+    def space(trial: optuna.Trial) -> dict[str, Any]: ...        # only trial.suggest_*; constants
+    def build(config: dict[str, Any], task: TaskInfo) -> torch.nn.Module: ...
+    baseline: dict[str, Any] = {...}                              # the hand-designed point
+
+The trainer reads these optional keys of a config: ``lr`` (default 1e-3), ``weight_decay`` (0),
+``batch_size`` (128), ``optimizer`` (``adam``, ``adamw`` or ``sgd``) and ``momentum`` (0.9, SGD only);
+``build`` may ignore them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from automl_bench.errors import ConfigError
+
+if TYPE_CHECKING:
+    import optuna
+    import torch
+
+    from automl_bench.tasks.base import TaskInfo
+
+SpaceFn = Callable[["optuna.Trial"], dict[str, Any]]
+BuildFn = Callable[[dict[str, Any], "TaskInfo"], "torch.nn.Module"]
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A loaded search space: ``name`` is the file's stem (``cnn1d``)."""
+
+    name: str
+    path: Path
+    space: SpaceFn
+    build: BuildFn
+    baseline: dict[str, Any]
+
+
+def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
+    """Load and check a search-space file; any problem is a ConfigError naming ``field``."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(field, f"search-space file {str(path)!r} does not exist")
+    if path.suffix != ".py":
+        raise ConfigError(field, f"a search space is a .py file, got {str(path)!r}")
+    module = _import_file(path, field)
+    space = getattr(module, "space", None)
+    build = getattr(module, "build", None)
+    baseline = getattr(module, "baseline", None)
+    missing = [
+        what
+        for what, ok in (
+            ("a function space(trial)", callable(space)),
+            ("a function build(config, task)", callable(build)),
+            ("a dict baseline", isinstance(baseline, Mapping)),
+        )
+        if not ok
+    ]
+    if missing:
+        raise ConfigError(field, f"{path.name} must define {', '.join(missing)}")
+    loaded = SearchSpace(
+        path.stem, path, cast(SpaceFn, space), cast(BuildFn, build), dict(cast(Mapping[str, Any], baseline))
+    )
+    check_baseline_in_space(loaded, field)
+    return loaded
+
+
+def check_baseline_in_space(space: SearchSpace, field: str = "space") -> None:
+    """The baseline must be a point of the space: replaying it through ``space`` gives it back."""
+    import optuna
+
+    try:
+        sampled = sample_config(space.space, optuna.trial.FixedTrial(space.baseline))
+    except Exception as exc:  # the user's code: any failure is a bad space file
+        raise ConfigError(
+            field, f"{space.path.name}: the baseline is not a point of the space ({exc})"
+        ) from None
+    differs = {k: v for k, v in space.baseline.items() if k not in sampled or sampled[k] != v}
+    if differs:
+        raise ConfigError(
+            field,
+            f"{space.path.name}: the baseline is not a point of the space: "
+            f"{differs} came back as {({k: sampled.get(k) for k in differs})}",
+        )
+
+
+def sample_config(space: SpaceFn, trial: optuna.Trial | optuna.trial.FixedTrial) -> dict[str, Any]:
+    """The configuration a trial gets: what it suggested, plus the constants ``space`` returned.
+
+    The same merge Ray's OptunaSearch makes for a define-by-run space.
+    """
+    constants = space(trial)  # type: ignore[arg-type]
+    if constants is not None and not isinstance(constants, dict):
+        raise TypeError(f"space(trial) must return a dict of constants, got {type(constants).__name__}")
+    return {**trial.params, **(constants or {})}
+
+
+def _import_file(path: Path, field: str) -> Any:
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    name = f"automl_bench_space_{path.stem}_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(field, f"cannot import {str(path)!r}")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise ConfigError(
+            field, f"importing {path.name} failed: {type(exc).__name__}: {exc}"
+        ) from None
+    sys.modules[name] = module
+    return module

@@ -1,0 +1,173 @@
+"""runs/<experiment>/summary.json and summary.csv, and the table printed at the end."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from automl_bench.cost.record import CostRecord, total
+from automl_bench.methods import BASELINE
+from automl_bench.stats import mean_ci
+from automl_bench.trial import FINAL, SEARCH
+
+if TYPE_CHECKING:
+    from automl_bench.experiment import Prepared, StudyRecord
+
+
+def study_summary(record: StudyRecord) -> dict[str, Any]:
+    search = [o for o in record.outcomes if o.job.phase == SEARCH]
+    finals = [o for o in record.outcomes if o.job.phase == FINAL]
+    final = finals[0] if finals else None
+    ok = [o for o in search if o.ok and o.val_accuracy is not None]
+    best = max(ok, key=lambda o: o.val_accuracy or 0.0) if ok else None
+    best_config = best.job.config if best else (final.job.config if final else None)
+    return {
+        "seed": record.spec.seed,
+        "method": record.spec.method,
+        "space": record.spec.space,
+        "best_config": best_config,
+        "trials": len(search),
+        "failed": sum(not o.ok for o in search),
+        "failures": [
+            {"trial_id": o.trial_id, "phase": o.job.phase, "reason": o.reason}
+            for o in record.outcomes if not o.ok
+        ],
+        "search": total(o.cost for o in search).to_dict(),
+        "final": (final.cost if final else CostRecord()).to_dict(),
+        "val_metric": best.val_accuracy if best else None,
+        "test_metric": final.test_accuracy if final else None,
+        "model_path": final.model_path if final else None,
+    }
+
+
+def build_summary(
+    prepared: Prepared,
+    records: list[StudyRecord],
+    *,
+    created: str,
+    code_revision: str,
+    hardware: dict[str, Any],
+    versions: dict[str, str],
+    wall_s: float,
+    tracking_uri: str,
+) -> dict[str, Any]:
+    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    search_costs: dict[str, list[CostRecord]] = defaultdict(list)
+    final_costs: dict[str, list[CostRecord]] = defaultdict(list)
+    for record in records:
+        label = record.spec.label
+        by_label[label].append(study_summary(record))
+        search_costs[label] += [o.cost for o in record.outcomes if o.job.phase == SEARCH]
+        final_costs[label] += [o.cost for o in record.outcomes if o.job.phase == FINAL]
+    baseline_tests = {s["seed"]: s["test_metric"] for s in by_label.get(BASELINE, [])}
+    methods: dict[str, Any] = {}
+    for label, studies in by_label.items():
+        studies.sort(key=lambda s: s["seed"])
+        tests = [s["test_metric"] for s in studies if s["test_metric"] is not None]
+        pairs = [
+            s["test_metric"] - baseline_tests[s["seed"]]
+            for s in studies
+            if s["test_metric"] is not None and baseline_tests.get(s["seed"]) is not None
+        ]
+        methods[label] = {
+            "studies": studies,
+            "test_metric": mean_ci(tests),
+            "delta_vs_baseline": mean_ci(pairs),
+            "cost": {
+                "search": total(search_costs[label]).to_dict(),
+                "final": total(final_costs[label]).to_dict(),
+            },
+        }
+    config = prepared.config
+    return {
+        "experiment": config.experiment,
+        "task": config.task,
+        "space": prepared.primary_space,
+        "metric": "accuracy",
+        "created": created,
+        "code_revision": code_revision,
+        "hardware": hardware,
+        "versions": versions,
+        "seeds": config.seeds,
+        "budget": {"trials": config.trials, "epochs": config.epochs},
+        "wall_s": wall_s,
+        "tracking_uri": tracking_uri,
+        "methods": methods,
+    }
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def table_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for label, m in summary["methods"].items():
+        search, final = m["cost"]["search"], m["cost"]["final"]
+        delta = m["delta_vs_baseline"]
+        rows.append({
+            "method": label,
+            "seeds": m["test_metric"]["n"],
+            "test_accuracy_mean": m["test_metric"]["mean"],
+            "test_accuracy_std": m["test_metric"]["std"],
+            "delta_vs_baseline": delta["mean"] if label != BASELINE else 0.0,
+            "delta_ci95_low": delta["ci95"][0] if delta["ci95"] and label != BASELINE else None,
+            "delta_ci95_high": delta["ci95"][1] if delta["ci95"] and label != BASELINE else None,
+            "trials": sum(s["trials"] for s in m["studies"]),
+            "failed": sum(s["failed"] for s in m["studies"]),
+            "wall_s": search["wall_s"] + final["wall_s"],
+            "energy_kwh": search["energy_kwh"]["total"] + final["energy_kwh"]["total"],
+            "co2_g": 1000 * (search["co2_kg"] + final["co2_kg"]),
+        })
+    return rows
+
+
+def write_summary(summary: dict[str, Any], exp_dir: Path) -> None:
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write(exp_dir / "summary.json", json.dumps(summary, indent=2, default=str))
+    rows = table_rows(summary)
+    with open(exp_dir / "summary.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def print_table(summary: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"{summary['experiment']}: {summary['task']}, space {summary['space']}, "
+                        f"{len(summary['seeds'])} seeds")
+    for name in ("method", "test acc % (mean ± std)", "Δ vs baseline, points [95% CI]",
+                 "trials (failed)", "wall-clock s", "energy kWh", "CO2 g"):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    for row in table_rows(summary):
+        std = f" ± {_pct(row['test_accuracy_std'])}" if row["test_accuracy_std"] is not None else ""
+        if row["method"] == BASELINE:
+            delta = "(reference)"
+        elif row["delta_vs_baseline"] is None:
+            delta = "-"
+        else:
+            ci = (f" [{_pct(row['delta_ci95_low'])}, {_pct(row['delta_ci95_high'])}]"
+                  if row["delta_ci95_low"] is not None else "")
+            delta = f"{100 * row['delta_vs_baseline']:+.1f}{ci}"
+        table.add_row(
+            row["method"], f"{_pct(row['test_accuracy_mean'])}{std}", delta,
+            f"{row['trials']} ({row['failed']})", f"{row['wall_s']:.1f}",
+            f"{row['energy_kwh']:.2e}", f"{row['co2_g']:.3f}",
+        )
+    console.print(table)
+    failed = sum(r["failed"] for r in table_rows(summary))
+    console.print(f"{failed} search trials failed; summary in {summary['experiment']}/summary.json")

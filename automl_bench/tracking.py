@@ -1,0 +1,95 @@
+"""MLflow: the only module that imports mlflow.
+
+One experiment per config, one parent run per study (method x seed), one child run per trial.
+Only the driver writes, through an explicit client (no global active run): trials never open
+the store, so a SQLite file sees one writer, and the store, experiment and parent runs exist
+before any trial starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PARENT_TAG = "mlflow.parentRunId"
+
+
+def default_tracking_uri(output_dir: Path) -> str:
+    """SQLite under ``output_dir``, as an absolute URI (Ray trials run in other directories)."""
+    return f"sqlite:///{(output_dir / 'mlflow.db').resolve()}"
+
+
+class Tracking:
+    def __init__(self, uri: str, experiment: str, artifact_root: Path) -> None:
+        from mlflow.tracking import MlflowClient
+
+        # After the import: mlflow sets up its own loggers when imported.
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+        self.uri = uri
+        self.client = MlflowClient(tracking_uri=uri)
+        found = self.client.get_experiment_by_name(experiment)
+        if found is not None:
+            self.experiment_id: str = found.experiment_id
+        else:
+            artifact_root.mkdir(parents=True, exist_ok=True)
+            self.experiment_id = self.client.create_experiment(
+                experiment, artifact_location=artifact_root.resolve().as_uri()
+            )
+
+    def set_experiment_tags(self, tags: Mapping[str, Any]) -> None:
+        for key, value in tags.items():
+            self.client.set_experiment_tag(self.experiment_id, key, str(value))
+
+    def start_run(
+        self,
+        name: str,
+        tags: Mapping[str, Any],
+        params: Mapping[str, Any] | None = None,
+        parent_run_id: str | None = None,
+    ) -> str:
+        from mlflow.entities import Param
+
+        all_tags = {k: str(v) for k, v in tags.items()}
+        if parent_run_id is not None:
+            all_tags[PARENT_TAG] = parent_run_id
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=all_tags)
+        run_id: str = run.info.run_id
+        if params:
+            self.client.log_batch(
+                run_id, params=[Param(str(k), str(v)[:6000]) for k, v in params.items()]
+            )
+        return run_id
+
+    def end_run(
+        self,
+        run_id: str,
+        status: str = "FINISHED",
+        metrics: Mapping[str, float] | None = None,
+        history: list[tuple[int, Mapping[str, float]]] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Log what the run ended with (and its per-step history) in one batch, then close it.
+
+        ``status``: FINISHED, FAILED or KILLED.
+        """
+        from mlflow.entities import Metric, RunTag
+
+        now = int(time.time() * 1000)
+        batch = [
+            Metric(key, float(value), now, step)
+            for step, values in history or []
+            for key, value in values.items()
+        ]
+        batch += [Metric(key, float(value), now, 0) for key, value in (metrics or {}).items()]
+        run_tags = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        for i in range(0, max(len(batch), 1), 1000):  # MLflow takes 1,000 metrics a batch
+            self.client.log_batch(run_id, metrics=batch[i : i + 1000], tags=run_tags if i == 0 else [])
+        self.client.set_terminated(run_id, status=status)
+
+    def log_artifact(self, run_id: str, path: Path) -> None:
+        self.client.log_artifact(run_id, str(path))

@@ -1,0 +1,129 @@
+"""One trial on a worker: load the task, build the model, train, meter, report.
+
+A search trial trains on the train split and is scored on validation. A final training
+retrains the chosen configuration on train + validation and is scored once on test.
+
+No Ray here: the runner hands ``run_trial`` a ``report`` function (Tune's, in practice).
+Every trial reports one result per epoch, then one closing result with its cost and status.
+A trial that fails reports its reason and its cost, then raises.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from automl_bench.seeding import init_seed
+
+SEARCH, FINAL = "search", "final"
+PHASES = (SEARCH, FINAL)
+
+# (metrics, directory holding the finished model or None) -> None
+Reporter = Callable[[dict[str, Any], Path | None], None]
+
+
+@dataclass(frozen=True)
+class TrialJob:
+    """What to train: one configuration of one study, in one phase."""
+
+    study: str
+    method: str
+    seed: int
+    phase: str
+    space: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrialContext:
+    """What every trial of an experiment shares (passed to workers once)."""
+
+    task: str
+    cache_dir: str
+    spaces: dict[str, str]  # space name -> file path
+    epochs: int
+    cpus_per_trial: float
+    gpus_per_trial: float
+    country_iso_code: str
+    meter_dir: str
+
+
+def failure_reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter) -> None:
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from automl_bench.cost.meter import measure
+    from automl_bench.space import load_search_space
+    from automl_bench.tasks import load_task
+    from automl_bench.train import TrainSettings, evaluate, train
+
+    threads = max(1, int(ctx.cpus_per_trial))
+    torch.set_num_threads(threads)
+    use_gpu = ctx.gpus_per_trial > 0 and torch.cuda.is_available()
+    device = torch.device("cuda" if use_gpu else "cpu")
+    closing: dict[str, Any] = {"phase": job.phase, "trial_status": "ok"}
+    error: BaseException | None = None
+    model_dir: Path | None = None
+    with (
+        threadpool_limits(limits=threads),
+        measure(
+            ctx.country_iso_code, Path(ctx.meter_dir), ctx.gpus_per_trial if use_gpu else 0.0
+        ) as measurement,
+    ):
+        try:
+            space = load_search_space(ctx.spaces[job.space])
+            data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device)
+            seed = init_seed(job.seed, job.phase)
+            torch.manual_seed(seed)
+            model = space.build(dict(job.config), data.info).to(device)
+            settings = TrainSettings.from_config(job.config, ctx.epochs)
+            closing["params"] = sum(p.numel() for p in model.parameters())
+
+            def on_epoch(m: Any) -> None:
+                report({"phase": job.phase, **m.to_dict()}, None)
+
+            if job.phase == FINAL:  # retrained on train + validation, then tested once
+                x = torch.cat([data.x_train, data.x_val])
+                y = torch.cat([data.y_train, data.y_val])
+                history = train(model, x, y, None, None, settings, seed, on_epoch)
+            else:
+                history = train(
+                    model, data.x_train, data.y_train, data.x_val, data.y_val, settings, seed,
+                    on_epoch,
+                )
+                closing["val_accuracy"] = history[-1].val_accuracy
+            closing["epochs_run"] = len(history)
+            closing["train_loss"] = history[-1].train_loss
+            if job.phase == FINAL:
+                test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
+                closing["test_loss"], closing["test_accuracy"] = test_loss, test_accuracy
+                model_dir = _save_model(model, job)
+        except Exception as exc:  # recorded with its reason; the study goes on
+            error = exc
+            closing["trial_status"] = "failed"
+            closing["failure_reason"] = failure_reason(exc)
+    record = measurement.record
+    closing.update(record.to_metrics())
+    closing.update({f"measured_{k}": v for k, v in record.measured.items()})
+    if measurement.carbon_intensity_kg_per_kwh is not None:
+        closing["carbon_intensity_kg_per_kwh"] = measurement.carbon_intensity_kg_per_kwh
+    report(closing, model_dir)
+    if error is not None:
+        raise error
+
+
+def _save_model(model: Any, job: TrialJob) -> Path:
+    import torch
+
+    out = Path(tempfile.mkdtemp(prefix="automl-bench-model-"))
+    torch.save(model.state_dict(), out / "model.pt")
+    (out / "config.json").write_text(json.dumps({"space": job.space, "config": job.config}))
+    return out
