@@ -112,8 +112,11 @@ class _Recorder:
         self.studies[outcome.job.study].outcomes.append(outcome)
         run_id = self.run_ids.get(outcome.trial_id)
         if run_id is not None:
+            history = self.history.pop(outcome.trial_id, [])
+            per_epoch = set(history[-1][1]) if history else set()  # logged per step already
             metrics = {k: float(v) for k, v in outcome.result.items()
-                       if isinstance(v, int | float) and not isinstance(v, bool) and k != "epoch"}
+                       if isinstance(v, int | float) and not isinstance(v, bool)
+                       and k != "epoch" and k not in per_epoch}
             tags = {k: v for k, v in outcome.result.items() if k.startswith("measured_")}
             tags["trial_status"] = outcome.status
             if outcome.reason:
@@ -121,8 +124,7 @@ class _Recorder:
             if outcome.model_path:
                 tags["model_path"] = outcome.model_path
             self.tracking.end_run(
-                run_id, "FINISHED" if outcome.ok else "FAILED", metrics,
-                self.history.pop(outcome.trial_id, []), tags,
+                run_id, "FINISHED" if outcome.ok else "FAILED", metrics, history, tags,
             )
         self.progress.trial_finished(outcome)
 
@@ -187,6 +189,7 @@ def run_experiment(
         )
         progress = Progress(prepared.total_trials, console, enabled=live)
         recorder = _Recorder(tracking, studies, progress)
+        trials_started = time.monotonic()
         with progress:
             run_trials(
                 prepared.studies, prepared.spaces, ctx, recorder,
@@ -194,10 +197,11 @@ def run_experiment(
                 name=f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}",
                 max_concurrent_trials=concurrency,
             )
+        trials_wall_s = time.monotonic() - trials_started
         summary = build_summary(
             prepared, list(studies.values()),
             created=created.isoformat(), code_revision=revision, hardware=hw, versions=libs,
-            wall_s=time.monotonic() - started, tracking_uri=uri,
+            wall_s=time.monotonic() - started, trials_wall_s=trials_wall_s, tracking_uri=uri,
         )
         _close_parent_runs(tracking, summary, studies)
     write_summary(summary, exp_dir)
@@ -236,4 +240,4 @@ def _close_parent_runs(tracking: Any, summary: dict[str, Any], studies: dict[str
             tracking.end_run(record.run_id, status, metrics, None, tags)
 
 
-__all__ = ["FINAL", "Prepared", "plan_studies", "prepare", "run_experiment", "shutil"]
+__all__ = ["Prepared", "plan_studies", "prepare", "run_experiment"]

@@ -57,8 +57,10 @@ def build_summary(
     hardware: dict[str, Any],
     versions: dict[str, str],
     wall_s: float,
+    trials_wall_s: float,
     tracking_uri: str,
 ) -> dict[str, Any]:
+    """``wall_s``: the whole run; ``trials_wall_s``: from the first trial's start to the last's end."""
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     search_costs: dict[str, list[CostRecord]] = defaultdict(list)
     final_costs: dict[str, list[CostRecord]] = defaultdict(list)
@@ -99,6 +101,7 @@ def build_summary(
         "seeds": config.seeds,
         "budget": {"trials": config.trials, "epochs": config.epochs},
         "wall_s": wall_s,
+        "trials_wall_s": trials_wall_s,
         "tracking_uri": tracking_uri,
         "methods": methods,
     }

@@ -1,0 +1,79 @@
+"""The scheduling logic of the experiment-wide searcher, driven by hand (no Ray cluster)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ray.tune.search import Searcher
+
+from automl_bench.runner.searcher import StudySearcher
+from automl_bench.space import load_search_space
+from automl_bench.study import StudySpec
+
+
+def _searcher(repo_root: Path, n_trials: int = 3) -> StudySearcher:
+    space = load_search_space(repo_root / "search_spaces" / "mlp.py")
+    studies = [
+        StudySpec("baseline", 0, "mlp", 0, "baseline"),
+        StudySpec("random", 0, "mlp", n_trials, "random"),
+        StudySpec("tpe", 0, "mlp", n_trials, "tpe"),
+    ]
+    return StudySearcher(studies, {"mlp": space})
+
+
+def _result(value: float) -> dict[str, Any]:
+    return {"val_accuracy": value, "trial_status": "ok"}
+
+
+def test_baseline_final_first_then_interleaved_search_then_finals(repo_root: Path) -> None:
+    s = _searcher(repo_root)
+    assert s.total_trials == 1 + 4 + 4
+    first = s.suggest("t0")
+    assert isinstance(first, dict)
+    assert (first["study"], first["phase"]) == ("baseline/seed=0", "final")
+    assert first["config"] == load_search_space(repo_root / "search_spaces" / "mlp.py").baseline
+    jobs = {}
+    for i in range(1, 7):
+        job = s.suggest(f"t{i}")
+        assert isinstance(job, dict) and job["phase"] == "search"
+        jobs[f"t{i}"] = job
+    # studies take turns, so each stays close to sequential
+    assert [j["method"] for j in jobs.values()] == ["random", "tpe"] * 3
+    assert s.suggest("t7") is None  # all search trials out: wait for them
+    values = {"t1": 0.5, "t3": 0.9, "t5": 0.7, "t2": 0.6, "t4": 0.4}
+    for trial_id, value in values.items():
+        s.on_trial_result(trial_id, {"epoch": 1, **_result(value), "training_iteration": 1})
+        s.on_trial_complete(trial_id, _result(value))
+    s.on_trial_complete("t6", None, error=True)  # a failed tpe trial
+    finals = [s.suggest("t8"), s.suggest("t9")]
+    assert all(isinstance(f, dict) and f["phase"] == "final" for f in finals)
+    by_method = {f["method"]: f for f in finals if isinstance(f, dict)}
+    assert by_method["random"]["config"] == jobs["t3"]["config"]  # the best by validation
+    assert by_method["tpe"]["config"] == jobs["t2"]["config"]  # the failed one is never chosen
+    assert s.suggest("t10") == Searcher.FINISHED
+
+
+def test_a_study_whose_trials_all_fail_gets_no_final_training(repo_root: Path) -> None:
+    space = load_search_space(repo_root / "search_spaces" / "mlp.py")
+    s = StudySearcher([StudySpec("random", 0, "mlp", 2, "random")], {"mlp": space})
+    assert isinstance(s.suggest("a"), dict) and isinstance(s.suggest("b"), dict)
+    s.on_trial_complete("a", None, error=True)
+    s.on_trial_complete("b", {"trial_status": "failed"}, error=False)
+    assert s.suggest("c") == Searcher.FINISHED
+
+
+def test_optuna_learns_every_search_result(repo_root: Path) -> None:
+    s = _searcher(repo_root, n_trials=2)
+    s.suggest("base")
+    told: dict[str, list[float]] = {"random": [], "tpe": []}
+    for i in range(6):  # 4 search trials and, as each study ends, its final training
+        job = s.suggest(f"t{i}")
+        assert isinstance(job, dict)
+        s.on_trial_complete(f"t{i}", _result(0.1 * i))
+        if job["phase"] == "search":
+            told[job["method"]].append(0.1 * i)
+    for method, values in told.items():
+        study = s._optuna[f"{method}/seed=0"]._ot_study
+        assert [t.value for t in study.trials] == values
+        assert len(values) == 2
