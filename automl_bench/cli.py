@@ -23,19 +23,36 @@ def _parser() -> argparse.ArgumentParser:
         "hand-designed baselines under one cost accounting.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in (("run", "run an experiment"), ("validate", "check a config, run nothing")):
+    for name, help_text in (
+        ("run", "run an experiment"),
+        ("validate", "check a config, run nothing"),
+    ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("config", type=Path, help="the experiment's YAML file")
-        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config field, e.g. --set budget.trials=4 (repeatable)")
+        p.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a config field, e.g. --set budget.trials=4 (repeatable)",
+        )
         if name == "run":
-            p.add_argument("--ray-address", default=None,
-                           help="join this Ray cluster (default: RAY_ADDRESS, else a local Ray)")
-            p.add_argument("--tracking-uri", default=None,
-                           help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else SQLite under runs/)")
+            p.add_argument(
+                "--ray-address",
+                default=None,
+                help="join this Ray cluster (default: RAY_ADDRESS, else a local Ray)",
+            )
+            p.add_argument(
+                "--tracking-uri",
+                default=None,
+                help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else SQLite under runs/)",
+            )
             p.add_argument("--no-live", action="store_true", help="no live progress display")
     ui = sub.add_parser("ui", help="serve the MLflow UI on 127.0.0.1 over the experiment store")
-    ui.add_argument("--runs-dir", type=Path, default=Path("runs"), help="the output folder (default: runs)")
+    ui.add_argument(
+        "--runs-dir", type=Path, default=Path("runs"), help="the output folder (default: runs)"
+    )
     ui.add_argument("--tracking-uri", default=None, help="a store other than runs/mlflow.db")
     ui.add_argument("--port", type=int, default=5000)
     return parser
@@ -71,10 +88,22 @@ def _ui(args: argparse.Namespace) -> int:
     if uri is None:
         db = args.runs_dir / "mlflow.db"
         if not db.exists():
-            raise ConfigError("--runs-dir", f"no MLflow store at {str(db)!r}; run an experiment first")
+            raise ConfigError(
+                "--runs-dir", f"no MLflow store at {str(db)!r}; run an experiment first"
+            )
         uri = default_tracking_uri(args.runs_dir)
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
-               "--host", "127.0.0.1", "--port", str(args.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        uri,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+    ]
     print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri}", flush=True)
     return subprocess.call(command)
 

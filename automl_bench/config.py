@@ -134,7 +134,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError("config", f"{path.name} is not valid YAML{where}") from None
     if not isinstance(raw, dict):
-        raise ConfigError("config", f"{path.name} must hold a mapping of fields, got {type(raw).__name__}")
+        raise ConfigError(
+            "config", f"{path.name} must hold a mapping of fields, got {type(raw).__name__}"
+        )
     return raw
 
 
@@ -147,7 +149,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError:
-            raise ConfigError("--set", f"the value of {key!r} is not valid YAML: {text!r}") from None
+            raise ConfigError(
+                "--set", f"the value of {key!r} is not valid YAML: {text!r}"
+            ) from None
         node = raw
         parts = key.strip().split(".")
         for part in parts[:-1]:
@@ -159,12 +163,14 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
     return raw
 
 
-def _describe(error: dict[str, Any], model: type[BaseModel]) -> ConfigError:
+def _describe(error: Any, model: type[BaseModel]) -> ConfigError:
     loc = [str(p) for p in error["loc"]]
     field = ".".join(loc) or "config"
     kind = error["type"]
     if kind == "extra_forbidden":
-        return ConfigError(field, f"unknown field; allowed here: {', '.join(_allowed(model, loc[:-1]))}")
+        return ConfigError(
+            field, f"unknown field; allowed here: {', '.join(_allowed(model, loc[:-1]))}"
+        )
     if kind == "missing":
         return ConfigError(field, "required field is missing")
     message = str(error["msg"]).removeprefix("Value error, ")
@@ -204,4 +210,7 @@ def resolve_path(value: str, config_path: Path, field: str) -> Path:
     for path in tried:
         if path.exists():
             return path.resolve()
-    raise ConfigError(field, f"file {value!r} does not exist (looked in {', '.join(str(p.parent) for p in tried)})")
+    raise ConfigError(
+        field,
+        f"file {value!r} does not exist (looked in {', '.join(str(p.parent) for p in tried)})",
+    )

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
-from automl_bench.trial import FINAL, TrialContext, TrialJob
+from automl_bench.trial import TrialContext, TrialJob
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,9 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
         field_name = f"reference_spaces.{i}"
         space = load_search_space(resolve_path(ref, path, field_name), field_name)
         if space.name in spaces:
-            raise ConfigError(field_name, f"a second space named {space.name!r}; file stems must differ")
+            raise ConfigError(
+                field_name, f"a second space named {space.name!r}; file stems must differ"
+            )
         spaces[space.name] = space
     studies = plan_studies(config, primary.name, [s for s in spaces if s != primary.name])
     text = json.dumps(config.model_dump(), indent=2)
@@ -94,8 +95,14 @@ class _Recorder:
         study = self.studies[job.study]
         self.run_ids[trial_id] = self.tracking.start_run(
             name=f"{job.study} {job.phase} {trial_id}",
-            tags={"phase": job.phase, "method": job.method, "seed": job.seed,
-                  "space": job.space, "trial_id": trial_id, "study": job.study},
+            tags={
+                "phase": job.phase,
+                "method": job.method,
+                "seed": job.seed,
+                "space": job.space,
+                "trial_id": trial_id,
+                "study": job.study,
+            },
             params=job.config,
             parent_run_id=study.run_id,
         )
@@ -104,8 +111,11 @@ class _Recorder:
 
     def trial_result(self, trial_id: str, job: TrialJob, result: dict[str, Any]) -> None:
         if "epoch" in result:
-            numbers = {k: float(v) for k, v in result.items()
-                       if k in ("train_loss", "val_loss", "val_accuracy")}
+            numbers = {
+                k: float(v)
+                for k, v in result.items()
+                if k in ("train_loss", "val_loss", "val_accuracy")
+            }
             self.history.setdefault(trial_id, []).append((int(result["epoch"]), numbers))
 
     def trial_finished(self, outcome: TrialOutcome) -> None:
@@ -114,9 +124,14 @@ class _Recorder:
         if run_id is not None:
             history = self.history.pop(outcome.trial_id, [])
             per_epoch = set(history[-1][1]) if history else set()  # logged per step already
-            metrics = {k: float(v) for k, v in outcome.result.items()
-                       if isinstance(v, int | float) and not isinstance(v, bool)
-                       and k != "epoch" and k not in per_epoch}
+            metrics = {
+                k: float(v)
+                for k, v in outcome.result.items()
+                if isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and k != "epoch"
+                and k not in per_epoch
+            }
             tags = {k: v for k, v in outcome.result.items() if k.startswith("measured_")}
             tags["trial_status"] = outcome.status
             if outcome.reason:
@@ -124,7 +139,11 @@ class _Recorder:
             if outcome.model_path:
                 tags["model_path"] = outcome.model_path
             self.tracking.end_run(
-                run_id, "FINISHED" if outcome.ok else "FAILED", metrics, history, tags,
+                run_id,
+                "FINISHED" if outcome.ok else "FAILED",
+                metrics,
+                history,
+                tags,
             )
         self.progress.trial_finished(outcome)
 
@@ -155,7 +174,11 @@ def run_experiment(
         tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
         cache = out / "cache"
         get_task(config.task).arrays(cache)  # generate once, here, before trials need it
-        hw, libs, revision = provenance.hardware(), provenance.versions(), provenance.code_revision()
+        hw, libs, revision = (
+            provenance.hardware(),
+            provenance.versions(),
+            provenance.code_revision(),
+        )
         common_tags = provenance.flat_tags(hw, libs, revision)
         tracking.set_experiment_tags({"task": config.task, "space": prepared.primary_space})
         exp_dir = out / config.experiment
@@ -166,10 +189,22 @@ def run_experiment(
         for spec in prepared.studies:
             run_id = tracking.start_run(
                 name=spec.key,
-                tags={**common_tags, "method": spec.method, "label": spec.label,
-                      "seed": spec.seed, "task": config.task, "space": spec.space},
-                params={"method": spec.method, "seed": spec.seed, "task": config.task,
-                        "space": spec.space, "trials": spec.n_trials, "epochs": config.epochs},
+                tags={
+                    **common_tags,
+                    "method": spec.method,
+                    "label": spec.label,
+                    "seed": spec.seed,
+                    "task": config.task,
+                    "space": spec.space,
+                },
+                params={
+                    "method": spec.method,
+                    "seed": spec.seed,
+                    "task": config.task,
+                    "space": spec.space,
+                    "trials": spec.n_trials,
+                    "epochs": config.epochs,
+                },
             )
             tracking.log_artifact(run_id, config_file)
             studies[spec.key] = StudyRecord(spec, run_id)
@@ -184,7 +219,9 @@ def run_experiment(
             meter_dir=str(cache / "codecarbon"),
         )
         concurrency = config.resources.max_concurrent_trials or _fit_concurrency(
-            cluster.cpus, cluster.gpus, config.resources.cpus_per_trial,
+            cluster.cpus,
+            cluster.gpus,
+            config.resources.cpus_per_trial,
             config.resources.gpus_per_trial,
         )
         progress = Progress(prepared.total_trials, console, enabled=live)
@@ -192,16 +229,25 @@ def run_experiment(
         trials_started = time.monotonic()
         with progress:
             run_trials(
-                prepared.studies, prepared.spaces, ctx, recorder,
+                prepared.studies,
+                prepared.spaces,
+                ctx,
+                recorder,
                 storage_path=out / "ray",
                 name=f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}",
                 max_concurrent_trials=concurrency,
             )
         trials_wall_s = time.monotonic() - trials_started
         summary = build_summary(
-            prepared, list(studies.values()),
-            created=created.isoformat(), code_revision=revision, hardware=hw, versions=libs,
-            wall_s=time.monotonic() - started, trials_wall_s=trials_wall_s, tracking_uri=uri,
+            prepared,
+            list(studies.values()),
+            created=created.isoformat(),
+            code_revision=revision,
+            hardware=hw,
+            versions=libs,
+            wall_s=time.monotonic() - started,
+            trials_wall_s=trials_wall_s,
+            tracking_uri=uri,
         )
         _close_parent_runs(tracking, summary, studies)
     write_summary(summary, exp_dir)
@@ -216,7 +262,9 @@ def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_t
     return max(1, fits)
 
 
-def _close_parent_runs(tracking: Any, summary: dict[str, Any], studies: dict[str, StudyRecord]) -> None:
+def _close_parent_runs(
+    tracking: Any, summary: dict[str, Any], studies: dict[str, StudyRecord]
+) -> None:
     for label, method in summary["methods"].items():
         for study in method["studies"]:
             record = studies[f"{label}/seed={study['seed']}"]
@@ -227,14 +275,20 @@ def _close_parent_runs(tracking: Any, summary: dict[str, Any], studies: dict[str
                 metrics["val_accuracy"] = study["val_metric"]
             for phase in ("search", "final"):
                 cost = study[phase]
-                metrics.update({
-                    f"{phase}_wall_s": cost["wall_s"], f"{phase}_cpu_s": cost["cpu_s"],
-                    f"{phase}_energy_kwh": cost["energy_kwh"]["total"],
-                    f"{phase}_co2_kg": cost["co2_kg"],
-                })
+                metrics.update(
+                    {
+                        f"{phase}_wall_s": cost["wall_s"],
+                        f"{phase}_cpu_s": cost["cpu_s"],
+                        f"{phase}_energy_kwh": cost["energy_kwh"]["total"],
+                        f"{phase}_co2_kg": cost["co2_kg"],
+                    }
+                )
             total = study["search"]["energy_kwh"]["total"] + study["final"]["energy_kwh"]["total"]
-            metrics.update(energy_kwh=total, co2_kg=study["search"]["co2_kg"] + study["final"]["co2_kg"],
-                           wall_s=study["search"]["wall_s"] + study["final"]["wall_s"])
+            metrics.update(
+                energy_kwh=total,
+                co2_kg=study["search"]["co2_kg"] + study["final"]["co2_kg"],
+                wall_s=study["search"]["wall_s"] + study["final"]["wall_s"],
+            )
             status = "FINISHED" if study["test_metric"] is not None else "FAILED"
             tags = {"best_config": json.dumps(study["best_config"])} if study["best_config"] else {}
             tracking.end_run(record.run_id, status, metrics, None, tags)

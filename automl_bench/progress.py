@@ -24,7 +24,11 @@ class Progress:
         self.energy_kwh = 0.0
         self.best: dict[str, float] = defaultdict(float)
         self.started = time.monotonic()
-        self._live = Live(self._render(), console=console, refresh_per_second=2, transient=True) if enabled else None
+        self._live = (
+            Live(self._render(), console=console, refresh_per_second=2, transient=True)
+            if enabled
+            else None
+        )
 
     def __enter__(self) -> Progress:
         if self._live is not None:
@@ -64,7 +68,10 @@ class Progress:
         table.add_column("best so far (val in search, test once final)")
         best = ", ".join(f"{k} {v:.3f}" for k, v in sorted(self.best.items())) or "-"
         table.add_row(
-            f"{self.done} / {self.total}", str(self.running), str(self.failed),
-            f"{self.energy_kwh * 1000:.3f} Wh", best,
+            f"{self.done} / {self.total}",
+            str(self.running),
+            str(self.failed),
+            f"{self.energy_kwh * 1000:.3f} Wh",
+            best,
         )
         return table

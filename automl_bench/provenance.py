@@ -9,7 +9,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-LIBRARIES = ("automl-bench", "torch", "optuna", "ray", "mlflow", "codecarbon", "scikit-learn", "numpy")
+LIBRARIES = (
+    "automl-bench",
+    "torch",
+    "optuna",
+    "ray",
+    "mlflow",
+    "codecarbon",
+    "scikit-learn",
+    "numpy",
+)
 
 
 def code_revision() -> str:
@@ -18,11 +27,17 @@ def code_revision() -> str:
     try:
         rev = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -7,7 +7,8 @@ A search space is one Python file (see search_spaces/) that defines::
     baseline: dict[str, Any] = {...}                              # the hand-designed point
 
 The trainer reads these optional keys of a config: ``lr`` (default 1e-3), ``weight_decay`` (0),
-``batch_size`` (128), ``optimizer`` (``adam``, ``adamw`` or ``sgd``) and ``momentum`` (0.9, SGD only);
+``batch_size`` (128), ``optimizer`` (``adam``, ``adamw`` or ``sgd``) and ``momentum``
+(0.9, SGD only);
 ``build`` may ignore them.
 """
 
@@ -67,7 +68,11 @@ def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
     if missing:
         raise ConfigError(field, f"{path.name} must define {', '.join(missing)}")
     loaded = SearchSpace(
-        path.stem, path, cast(SpaceFn, space), cast(BuildFn, build), dict(cast(Mapping[str, Any], baseline))
+        path.stem,
+        path,
+        cast(SpaceFn, space),
+        cast(BuildFn, build),
+        dict(cast(Mapping[str, Any], baseline)),
     )
     check_baseline_in_space(loaded, field)
     return loaded
@@ -88,7 +93,7 @@ def check_baseline_in_space(space: SearchSpace, field: str = "space") -> None:
         raise ConfigError(
             field,
             f"{space.path.name}: the baseline is not a point of the space: "
-            f"{differs} came back as {({k: sampled.get(k) for k in differs})}",
+            f"{differs} came back as { ({k: sampled.get(k) for k in differs}) }",
         )
 
 
@@ -99,7 +104,9 @@ def sample_config(space: SpaceFn, trial: optuna.Trial | optuna.trial.FixedTrial)
     """
     constants = space(trial)  # type: ignore[arg-type]
     if constants is not None and not isinstance(constants, dict):
-        raise TypeError(f"space(trial) must return a dict of constants, got {type(constants).__name__}")
+        raise TypeError(
+            f"space(trial) must return a dict of constants, got {type(constants).__name__}"
+        )
     return {**trial.params, **(constants or {})}
 
 

@@ -38,7 +38,8 @@ def study_summary(record: StudyRecord) -> dict[str, Any]:
         "failed": sum(not o.ok for o in search),
         "failures": [
             {"trial_id": o.trial_id, "phase": o.job.phase, "reason": o.reason}
-            for o in record.outcomes if not o.ok
+            for o in record.outcomes
+            if not o.ok
         ],
         "search": total(o.cost for o in search).to_dict(),
         "final": (final.cost if final else CostRecord()).to_dict(),
@@ -60,7 +61,7 @@ def build_summary(
     trials_wall_s: float,
     tracking_uri: str,
 ) -> dict[str, Any]:
-    """``wall_s``: the whole run; ``trials_wall_s``: from the first trial's start to the last's end."""
+    """``wall_s``: the whole run; ``trials_wall_s``: the first trial's start to the last's end."""
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     search_costs: dict[str, list[CostRecord]] = defaultdict(list)
     final_costs: dict[str, list[CostRecord]] = defaultdict(list)
@@ -119,20 +120,24 @@ def table_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     for label, m in summary["methods"].items():
         search, final = m["cost"]["search"], m["cost"]["final"]
         delta = m["delta_vs_baseline"]
-        rows.append({
-            "method": label,
-            "seeds": m["test_metric"]["n"],
-            "test_accuracy_mean": m["test_metric"]["mean"],
-            "test_accuracy_std": m["test_metric"]["std"],
-            "delta_vs_baseline": delta["mean"] if label != BASELINE else 0.0,
-            "delta_ci95_low": delta["ci95"][0] if delta["ci95"] and label != BASELINE else None,
-            "delta_ci95_high": delta["ci95"][1] if delta["ci95"] and label != BASELINE else None,
-            "trials": sum(s["trials"] for s in m["studies"]),
-            "failed": sum(s["failed"] for s in m["studies"]),
-            "wall_s": search["wall_s"] + final["wall_s"],
-            "energy_kwh": search["energy_kwh"]["total"] + final["energy_kwh"]["total"],
-            "co2_g": 1000 * (search["co2_kg"] + final["co2_kg"]),
-        })
+        rows.append(
+            {
+                "method": label,
+                "seeds": m["test_metric"]["n"],
+                "test_accuracy_mean": m["test_metric"]["mean"],
+                "test_accuracy_std": m["test_metric"]["std"],
+                "delta_vs_baseline": delta["mean"] if label != BASELINE else 0.0,
+                "delta_ci95_low": delta["ci95"][0] if delta["ci95"] and label != BASELINE else None,
+                "delta_ci95_high": delta["ci95"][1]
+                if delta["ci95"] and label != BASELINE
+                else None,
+                "trials": sum(s["trials"] for s in m["studies"]),
+                "failed": sum(s["failed"] for s in m["studies"]),
+                "wall_s": search["wall_s"] + final["wall_s"],
+                "energy_kwh": search["energy_kwh"]["total"] + final["energy_kwh"]["total"],
+                "co2_g": 1000 * (search["co2_kg"] + final["co2_kg"]),
+            }
+        )
     return rows
 
 
@@ -151,10 +156,19 @@ def _pct(value: float | None) -> str:
 
 
 def print_table(summary: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"{summary['experiment']}: {summary['task']}, space {summary['space']}, "
-                        f"{len(summary['seeds'])} seeds")
-    for name in ("method", "test acc % (mean ± std)", "Δ vs baseline, points [95% CI]",
-                 "trials (failed)", "wall-clock s", "energy kWh", "CO2 g"):
+    table = Table(
+        title=f"{summary['experiment']}: {summary['task']}, space {summary['space']}, "
+        f"{len(summary['seeds'])} seeds"
+    )
+    for name in (
+        "method",
+        "test acc % (mean ± std)",
+        "Δ vs baseline, points [95% CI]",
+        "trials (failed)",
+        "wall-clock s",
+        "energy kWh",
+        "CO2 g",
+    ):
         table.add_column(name, justify="left" if name == "method" else "right")
     for row in table_rows(summary):
         std = f" ± {_pct(row['test_accuracy_std'])}" if row["test_accuracy_std"] is not None else ""
@@ -163,13 +177,20 @@ def print_table(summary: dict[str, Any], console: Console) -> None:
         elif row["delta_vs_baseline"] is None:
             delta = "-"
         else:
-            ci = (f" [{_pct(row['delta_ci95_low'])}, {_pct(row['delta_ci95_high'])}]"
-                  if row["delta_ci95_low"] is not None else "")
+            ci = (
+                f" [{_pct(row['delta_ci95_low'])}, {_pct(row['delta_ci95_high'])}]"
+                if row["delta_ci95_low"] is not None
+                else ""
+            )
             delta = f"{100 * row['delta_vs_baseline']:+.1f}{ci}"
         table.add_row(
-            row["method"], f"{_pct(row['test_accuracy_mean'])}{std}", delta,
-            f"{row['trials']} ({row['failed']})", f"{row['wall_s']:.1f}",
-            f"{row['energy_kwh']:.2e}", f"{row['co2_g']:.3f}",
+            row["method"],
+            f"{_pct(row['test_accuracy_mean'])}{std}",
+            delta,
+            f"{row['trials']} ({row['failed']})",
+            f"{row['wall_s']:.1f}",
+            f"{row['energy_kwh']:.2e}",
+            f"{row['co2_g']:.3f}",
         )
     console.print(table)
     failed = sum(r["failed"] for r in table_rows(summary))

@@ -88,7 +88,9 @@ class Tracking:
         batch += [Metric(key, float(value), now, 0) for key, value in (metrics or {}).items()]
         run_tags = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
         for i in range(0, max(len(batch), 1), 1000):  # MLflow takes 1,000 metrics a batch
-            self.client.log_batch(run_id, metrics=batch[i : i + 1000], tags=run_tags if i == 0 else [])
+            self.client.log_batch(
+                run_id, metrics=batch[i : i + 1000], tags=run_tags if i == 0 else []
+            )
         self.client.set_terminated(run_id, status=status)
 
     def log_artifact(self, run_id: str, path: Path) -> None:

@@ -119,7 +119,7 @@ def train(
     """
     device = x_train.device
     if device.type == "cuda" and x_train.dim() == 4:
-        model = model.to(memory_format=torch.channels_last)
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     optimizer = make_optimizer(model, settings)
     generator = torch.Generator(device=device).manual_seed(seed)
     history: list[EpochMetrics] = []
@@ -134,7 +134,7 @@ def train(
             with _autocast(device):
                 loss = nn.functional.cross_entropy(model(xb).float(), yb)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             loss_sum += loss.detach() * len(idx)
         train_loss = float(loss_sum) / n  # one device sync per epoch, not per batch

@@ -96,7 +96,13 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter) -> None:
                 history = train(model, x, y, None, None, settings, seed, on_epoch)
             else:
                 history = train(
-                    model, data.x_train, data.y_train, data.x_val, data.y_val, settings, seed,
+                    model,
+                    data.x_train,
+                    data.y_train,
+                    data.x_val,
+                    data.y_val,
+                    settings,
+                    seed,
                     on_epoch,
                 )
                 closing["val_accuracy"] = history[-1].val_accuracy

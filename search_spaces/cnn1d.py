@@ -48,7 +48,8 @@ class _Net(nn.Module):
         self.head = head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x.reshape(x.shape[0], 1, self.length)))
+        logits: torch.Tensor = self.head(self.features(x.reshape(x.shape[0], 1, self.length)))
+        return logits
 
 
 def build(config: dict[str, Any], task: TaskInfo) -> nn.Module:

@@ -36,7 +36,9 @@ def space(trial: optuna.Trial) -> dict[str, Any]:
 
 
 class _Block(nn.Module):
-    def __init__(self, width_in: int, width_out: int, activation: str, dropout: float, residual: bool):
+    def __init__(
+        self, width_in: int, width_out: int, activation: str, dropout: float, residual: bool
+    ):
         super().__init__()
         self.linear = nn.Linear(width_in, width_out)
         self.activation = ACTIVATIONS[activation]()
@@ -44,7 +46,7 @@ class _Block(nn.Module):
         self.residual = residual and width_in == width_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.dropout(self.activation(self.linear(x)))
+        h: torch.Tensor = self.dropout(self.activation(self.linear(x)))
         return x + h if self.residual else h
 
 

@@ -10,10 +10,17 @@ from automl_bench.cost.meter import measure
 
 
 def test_records_add_up_and_keep_how_they_were_measured() -> None:
-    a = CostRecord(wall_s=1, cpu_s=2, energy_kwh_cpu=0.1, energy_kwh_ram=0.2, co2_kg=0.01,
-                   measured={"cpu": "tdp-estimate", "gpu": "none"})
-    b = CostRecord(wall_s=3, energy_kwh_gpu=0.4, co2_kg=0.02,
-                   measured={"cpu": "rapl", "gpu": "none"})
+    a = CostRecord(
+        wall_s=1,
+        cpu_s=2,
+        energy_kwh_cpu=0.1,
+        energy_kwh_ram=0.2,
+        co2_kg=0.01,
+        measured={"cpu": "tdp-estimate", "gpu": "none"},
+    )
+    b = CostRecord(
+        wall_s=3, energy_kwh_gpu=0.4, co2_kg=0.02, measured={"cpu": "rapl", "gpu": "none"}
+    )
     s = total([a, b])
     assert s.wall_s == 4 and s.cpu_s == 2
     assert s.energy_kwh == pytest.approx(0.7)
@@ -25,8 +32,13 @@ def test_records_add_up_and_keep_how_they_were_measured() -> None:
 
 
 def test_a_record_survives_the_trip_through_a_flat_result() -> None:
-    a = CostRecord(wall_s=1.5, cpu_s=1.0, energy_kwh_cpu=1e-6, co2_kg=1e-7,
-                   measured={"cpu": "tdp-estimate", "gpu": "none", "ram": "estimate"})
+    a = CostRecord(
+        wall_s=1.5,
+        cpu_s=1.0,
+        energy_kwh_cpu=1e-6,
+        co2_kg=1e-7,
+        measured={"cpu": "tdp-estimate", "gpu": "none", "ram": "estimate"},
+    )
     flat = {**a.to_metrics(), **{f"measured_{k}": v for k, v in a.measured.items()}}
     assert CostRecord.from_result(flat) == a
 

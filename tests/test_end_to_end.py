@@ -46,7 +46,11 @@ def experiment(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dic
     env.pop("MLFLOW_TRACKING_URI", None)
     proc = subprocess.run(
         [sys.executable, "-m", "automl_bench.cli", "run", str(path), "--no-live"],
-        cwd=repo_root, capture_output=True, text=True, timeout=600, env=env,
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.loads((out / "e2e" / "summary.json").read_text())
@@ -147,9 +151,19 @@ def _free_port() -> int:
 def test_ui_serves_the_runs_on_loopback(experiment: dict[str, Any]) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "automl_bench.cli", "ui", "--runs-dir", str(experiment["out"]),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "automl_bench.cli",
+            "ui",
+            "--runs-dir",
+            str(experiment["out"]),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name?experiment_name=e2e"

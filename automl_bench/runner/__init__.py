@@ -9,4 +9,3 @@ from automl_bench.runner.cluster import ClusterInfo, ray_cluster
 from automl_bench.runner.tuner import run_trials
 
 __all__ = ["ClusterInfo", "ray_cluster", "run_trials"]
-

@@ -28,9 +28,8 @@ class ClusterInfo:
 @contextmanager
 def ray_cluster(address: str | None = None) -> Iterator[ClusterInfo]:
     """Ray for the length of the block: joins ``address`` (or RAY_ADDRESS) or starts a local one."""
-    import ray
-
     import optuna
+    import ray
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     address = address or os.environ.get("RAY_ADDRESS") or None
@@ -47,7 +46,7 @@ def ray_cluster(address: str | None = None) -> Iterator[ClusterInfo]:
             object_store_memory=OBJECT_STORE_BYTES,
         )
     try:
-        resources = ray.cluster_resources()
+        resources = ray.cluster_resources()  # type: ignore[no-untyped-call]
         yield ClusterInfo(address, float(resources.get("CPU", 0)), float(resources.get("GPU", 0)))
     finally:
         ray.shutdown()

@@ -53,10 +53,12 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         """An upper bound for Tune's ``num_samples``: every search trial plus one final each."""
         return sum(s.n_trials + 1 for s in self._studies.values())
 
-    def set_search_properties(self, metric: str | None, mode: str | None, config: dict[str, Any], **spec: Any) -> bool:
+    def set_search_properties(
+        self, metric: str | None, mode: str | None, config: dict[str, Any], **spec: Any
+    ) -> bool:
         return True
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
+    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:  # type: ignore[override]
         for key, study in self._studies.items():
             if key in self._final_emitted or self._ended[key] < study.n_trials:
                 continue
@@ -64,22 +66,26 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             if study.n_trials > 0 and key not in self._best:
                 logger.warning("study %s: every search trial failed; no final training", key)
                 continue
-            config = self._best[key][1] if study.n_trials > 0 else self._spaces[study.space].baseline
+            config = (
+                self._best[key][1] if study.n_trials > 0 else self._spaces[study.space].baseline
+            )
             return self._job(trial_id, study, FINAL, config)
-        open_studies = [
-            k for k, s in self._studies.items() if self._suggested[k] < s.n_trials
-        ]
+        open_studies = [k for k, s in self._studies.items() if self._suggested[k] < s.n_trials]
         if open_studies:
             # The study with the fewest trials in flight: each stays close to sequential.
             key = min(open_studies, key=lambda k: self._suggested[k] - self._ended[k])
-            config = self._optuna[key].suggest(trial_id)
+            sampled = self._optuna[key].suggest(trial_id)
+            if sampled is None:
+                return None
             self._suggested[key] += 1
-            return self._job(trial_id, self._studies[key], SEARCH, config)
+            return self._job(trial_id, self._studies[key], SEARCH, sampled)
         if len(self._final_emitted) == len(self._studies):
             return Searcher.FINISHED  # type: ignore[no-any-return]
         return None  # wait for running trials to end
 
-    def _job(self, trial_id: str, study: StudySpec, phase: str, config: dict[str, Any]) -> dict[str, Any]:
+    def _job(
+        self, trial_id: str, study: StudySpec, phase: str, config: dict[str, Any]
+    ) -> dict[str, Any]:
         self._trials[trial_id] = (study.key, phase)
         self._configs[trial_id] = dict(config)
         job = TrialJob(

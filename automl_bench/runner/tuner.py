@@ -18,9 +18,20 @@ from automl_bench.trial import TrialContext, TrialJob, run_trial
 # Tune's own bookkeeping keys, left out of what listeners and outcomes see.
 _TUNE_KEYS = frozenset(
     {
-        "config", "date", "done", "timestamp", "time_this_iter_s", "time_total_s", "pid",
-        "time_since_restore", "iterations_since_restore", "training_iteration", "trial_id",
-        "checkpoint_dir_name", "should_checkpoint", "experiment_tag",
+        "config",
+        "date",
+        "done",
+        "timestamp",
+        "time_this_iter_s",
+        "time_total_s",
+        "pid",
+        "time_since_restore",
+        "iterations_since_restore",
+        "training_iteration",
+        "trial_id",
+        "checkpoint_dir_name",
+        "should_checkpoint",
+        "experiment_tag",
     }
 )
 
@@ -55,7 +66,8 @@ def _job(trial: Trial) -> TrialJob:
 
 def _dirname(trial: Trial) -> str:
     job = _job(trial)
-    return f"{job.study.replace('/', '-').replace(':', '-').replace('=', '')}-{job.phase}-{trial.trial_id}"
+    study = job.study.replace("/", "-").replace(":", "-").replace("=", "")
+    return f"{study}-{job.phase}-{trial.trial_id}"
 
 
 def _clean(result: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +90,9 @@ class _Events(tune.Callback):  # type: ignore[misc]
         self.outcomes = state["outcomes"]
         self.listener = _NullListener()
 
-    def on_trial_start(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
+    def on_trial_start(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
+    ) -> None:
         self.listener.trial_started(trial.trial_id, _job(trial))
 
     def on_trial_result(
@@ -86,7 +100,9 @@ class _Events(tune.Callback):  # type: ignore[misc]
     ) -> None:
         self.listener.trial_result(trial.trial_id, _job(trial), _clean(result))
 
-    def on_trial_complete(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
+    def on_trial_complete(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
+    ) -> None:
         result = _clean(trial.last_result or {})
         checkpoint = trial.checkpoint
         self._finish(
@@ -100,7 +116,9 @@ class _Events(tune.Callback):  # type: ignore[misc]
             )
         )
 
-    def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
+    def on_trial_error(
+        self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
+    ) -> None:
         result = _clean(trial.last_result or {})
         reason = result.get("failure_reason") if "trial_status" in result else None
         if reason is None:  # died before its closing report (worker lost, killed...)

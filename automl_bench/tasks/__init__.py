@@ -20,8 +20,10 @@ def get_task(name: str) -> Task:
     return TASKS[name]
 
 
-def load_task(name: str, seed: int, cache_dir: Path, device: torch.device | str = "cpu") -> TaskData:
-    """The splits of ``name`` at ``seed`` as tensors on ``device``: moved there once, not per batch."""
+def load_task(
+    name: str, seed: int, cache_dir: Path, device: torch.device | str = "cpu"
+) -> TaskData:
+    """The splits of ``name`` at ``seed`` as tensors on ``device`` (moved once, not per batch)."""
     import torch
 
     task = TASKS[name]

@@ -9,8 +9,9 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    import torch
     from pathlib import Path
+
+    import torch
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""MNIST-1D (Greydanus 2020), made by its own generator with its default arguments; never downloaded."""
+"""MNIST-1D (Greydanus 2020), made by its own generator with its default arguments.
+
+Never downloaded.
+"""
 
 from __future__ import annotations
 

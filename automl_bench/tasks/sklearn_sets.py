@@ -20,9 +20,7 @@ class Digits:
         from sklearn.datasets import load_digits
 
         bunch = load_digits()
-        return TaskArrays(
-            x=(bunch.data / 16.0).astype(np.float32), y=bunch.target.astype(np.int64)
-        )
+        return TaskArrays(x=(bunch.data / 16.0).astype(np.float32), y=bunch.target.astype(np.int64))
 
 
 class _Tabular:
@@ -40,7 +38,9 @@ class _Tabular:
 class Wine(_Tabular):
     loader_name = "load_wine"
     info = TaskInfo(
-        name="wine", input_shape=(13,), num_classes=3,
+        name="wine",
+        input_shape=(13,),
+        num_classes=3,
         default_trials=20,
         default_epochs=40,
         standardize=True,

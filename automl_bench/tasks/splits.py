@@ -51,7 +51,7 @@ def standardized(splits: Splits) -> Splits:
     std = np.where(std > 0, std, 1.0).astype(np.float32)
 
     def scale(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        return ((x - mean) / std).astype(np.float32)
+        return np.asarray((x - mean) / std, dtype=np.float32)
 
     return Splits(
         scale(splits.x_train),
