@@ -147,6 +147,14 @@ class _Recorder:
             )
         self.progress.trial_finished(outcome)
 
+    def abandon(self) -> None:
+        """Mark every run still open as KILLED (the driver is going down)."""
+        for trial_id, run_id in list(self.run_ids.items()):
+            if trial_id in self.history:  # started, never finished
+                self.tracking.end_run(run_id, "KILLED", None, self.history.pop(trial_id), None)
+        for study in self.studies.values():
+            self.tracking.end_run(study.run_id, "KILLED")
+
 
 def run_experiment(
     prepared: Prepared,
@@ -227,16 +235,20 @@ def run_experiment(
         progress = Progress(prepared.total_trials, console, enabled=live)
         recorder = _Recorder(tracking, studies, progress)
         trials_started = time.monotonic()
-        with progress:
-            run_trials(
-                prepared.studies,
-                prepared.spaces,
-                ctx,
-                recorder,
-                storage_path=out / "ray",
-                name=f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}",
-                max_concurrent_trials=concurrency,
-            )
+        try:
+            with progress:
+                run_trials(
+                    prepared.studies,
+                    prepared.spaces,
+                    ctx,
+                    recorder,
+                    storage_path=out / "ray",
+                    name=f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}",
+                    max_concurrent_trials=concurrency,
+                )
+        except BaseException:
+            recorder.abandon()  # interrupted: open runs are marked KILLED, finished ones stay
+            raise
         trials_wall_s = time.monotonic() - trials_started
         summary = build_summary(
             prepared,
@@ -251,7 +263,7 @@ def run_experiment(
         )
         _close_parent_runs(tracking, summary, studies)
     write_summary(summary, exp_dir)
-    print_table(summary, console)
+    print_table(summary, console, exp_dir)
     return summary
 
 

@@ -6,28 +6,33 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from automl_bench.outcome import TrialOutcome
 from automl_bench.trial import SEARCH, TrialJob
 
 
+def _label(job: TrialJob) -> str:
+    return job.study.split("/", 1)[0]
+
+
 class Progress:
+    """Counts per method; re-rendered by rich twice a second (``__rich__``)."""
+
     def __init__(self, total_trials: int, console: Console, enabled: bool = True) -> None:
         self.total = total_trials
-        self.console = console
-        self.done = 0
-        self.failed = 0
-        self.running = 0
-        self.energy_kwh = 0.0
-        self.best: dict[str, float] = defaultdict(float)
         self.started = time.monotonic()
+        self.done: dict[str, int] = defaultdict(int)
+        self.failed: dict[str, int] = defaultdict(int)
+        self.running: dict[str, int] = defaultdict(int)
+        self.energy_kwh: dict[str, float] = defaultdict(float)
+        self.best_val: dict[str, float] = {}
+        self.tests: dict[str, list[float]] = defaultdict(list)
         self._live = (
-            Live(self._render(), console=console, refresh_per_second=2, transient=True)
-            if enabled
-            else None
+            Live(self, console=console, refresh_per_second=2, transient=True) if enabled else None
         )
 
     def __enter__(self) -> Progress:
@@ -40,38 +45,37 @@ class Progress:
             self._live.__exit__(*exc)
 
     def trial_started(self, job: TrialJob) -> None:
-        self.running += 1
-        self._refresh()
+        self.running[_label(job)] += 1
 
     def trial_finished(self, outcome: TrialOutcome) -> None:
-        self.running = max(0, self.running - 1)
-        self.done += 1
-        self.failed += 0 if outcome.ok else 1
-        self.energy_kwh += outcome.cost.energy_kwh
-        label = outcome.job.study.split("/")[0]
-        value = outcome.val_accuracy if outcome.job.phase == SEARCH else outcome.test_accuracy
-        if value is not None:
-            self.best[label] = max(self.best[label], value)
-        self._refresh()
+        label = _label(outcome.job)
+        self.running[label] = max(0, self.running[label] - 1)
+        self.done[label] += 1
+        self.failed[label] += 0 if outcome.ok else 1
+        self.energy_kwh[label] += outcome.cost.energy_kwh
+        if outcome.job.phase == SEARCH and outcome.val_accuracy is not None:
+            self.best_val[label] = max(self.best_val.get(label, 0.0), outcome.val_accuracy)
+        if outcome.test_accuracy is not None:
+            self.tests[label].append(outcome.test_accuracy)
 
-    def _refresh(self) -> None:
-        if self._live is not None:
-            self._live.update(self._render())
-
-    def _render(self) -> Table:
-        elapsed = time.monotonic() - self.started
-        table = Table(title=f"automl-bench: {elapsed:.0f} s", show_edge=False)
-        table.add_column("trials done / total")
-        table.add_column("running")
-        table.add_column("failed")
-        table.add_column("energy so far")
-        table.add_column("best so far (val in search, test once final)")
-        best = ", ".join(f"{k} {v:.3f}" for k, v in sorted(self.best.items())) or "-"
-        table.add_row(
-            f"{self.done} / {self.total}",
-            str(self.running),
-            str(self.failed),
-            f"{self.energy_kwh * 1000:.3f} Wh",
-            best,
+    def __rich__(self) -> Group:
+        done = sum(self.done.values())
+        energy = sum(self.energy_kwh.values())
+        head = Text(
+            f"automl-bench: {done} / {self.total} trials done, {sum(self.failed.values())} "
+            f"failed, {energy * 1000:.3f} Wh so far, {time.monotonic() - self.started:.0f} s"
         )
-        return table
+        table = Table(show_edge=False)
+        for name in ("method", "done", "running", "failed", "best val acc", "test acc (finished)"):
+            table.add_column(name, justify="left" if name == "method" else "right")
+        for label in sorted(set(self.done) | set(self.running)):
+            tests = self.tests.get(label, [])
+            table.add_row(
+                label,
+                str(self.done[label]),
+                str(self.running[label]),
+                str(self.failed[label]),
+                f"{self.best_val[label]:.3f}" if label in self.best_val else "-",
+                f"{sum(tests) / len(tests):.3f} ({len(tests)})" if tests else "-",
+            )
+        return Group(head, table)

@@ -155,7 +155,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def print_table(summary: dict[str, Any], console: Console) -> None:
+def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None = None) -> None:
     table = Table(
         title=f"{summary['experiment']}: {summary['task']}, space {summary['space']}, "
         f"{len(summary['seeds'])} seeds"
@@ -165,7 +165,7 @@ def print_table(summary: dict[str, Any], console: Console) -> None:
         "test acc % (mean ± std)",
         "Δ vs baseline, points [95% CI]",
         "trials (failed)",
-        "wall-clock s",
+        "trial wall-clock s",
         "energy kWh",
         "CO2 g",
     ):
@@ -194,4 +194,8 @@ def print_table(summary: dict[str, Any], console: Console) -> None:
         )
     console.print(table)
     failed = sum(r["failed"] for r in table_rows(summary))
-    console.print(f"{failed} search trials failed; summary in {summary['experiment']}/summary.json")
+    where = exp_dir if exp_dir is not None else Path(summary["experiment"])
+    console.print(
+        f"{failed} search trials failed; {summary['wall_s']:.0f} s in all; "
+        f"summary in {where / 'summary.json'}; MLflow: {summary['tracking_uri']}"
+    )

@@ -80,8 +80,11 @@ class PeakRss:
         return self.peak_bytes / 1024**2
 
 
-def _bare_trial(seed: int, epochs: int, cache_dir: str) -> float:
-    """One final training, as a trial runs it minus Ray, MLflow and CodeCarbon: test accuracy."""
+def _bare_trial(seed: int, epochs: int, cache_dir: str) -> tuple[float, float, float]:
+    """One final training as a trial runs it, minus Ray, MLflow and CodeCarbon.
+
+    Returns (test accuracy, wall s, CPU s), timed over what a trial's cost meter times.
+    """
     import torch
 
     from automl_bench.seeding import init_seed
@@ -90,6 +93,7 @@ def _bare_trial(seed: int, epochs: int, cache_dir: str) -> float:
     from automl_bench.train import TrainSettings, evaluate, train
 
     torch.set_num_threads(1)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     space = load_search_space(SPACE)
     data = load_task(TASK, seed, Path(cache_dir))
     init = init_seed(seed, "final")
@@ -97,19 +101,25 @@ def _bare_trial(seed: int, epochs: int, cache_dir: str) -> float:
     model = space.build(dict(space.baseline), data.info)
     x, y = torch.cat([data.x_train, data.x_val]), torch.cat([data.y_train, data.y_val])
     train(model, x, y, None, None, TrainSettings.from_config(space.baseline, epochs), init)
-    return evaluate(model, data.x_test, data.y_test)[1]
+    accuracy = evaluate(model, data.x_test, data.y_test)[1]
+    return accuracy, time.perf_counter() - wall0, time.process_time() - cpu0
 
 
-def run_bare(seeds: list[int], epochs: int, cache_dir: Path) -> tuple[float, list[float], float]:
-    """(wall-clock from pool start to last result, test accuracies, peak RSS in MB)."""
+def run_bare(seeds: list[int], epochs: int, cache_dir: Path) -> dict[str, Any]:
+    """Wall-clock from pool start to last result, per-trial results, peak RSS."""
     with PeakRss() as rss:
         started = time.perf_counter()
         with ProcessPoolExecutor(WORKERS, mp_context=mp.get_context("spawn")) as pool:
-            accs = list(
-                pool.map(_bare_trial, seeds, [epochs] * len(seeds), [str(cache_dir)] * len(seeds))
-            )
+            n = len(seeds)
+            trials = list(pool.map(_bare_trial, seeds, [epochs] * n, [str(cache_dir)] * n))
         wall = time.perf_counter() - started
-    return wall, accs, rss.peak_mb
+    return {
+        "wall_s": wall,
+        "accuracies": [t[0] for t in trials],
+        "trial_wall_s": sum(t[1] for t in trials),
+        "trial_cpu_s": sum(t[2] for t in trials),
+        "peak_mb": rss.peak_mb,
+    }
 
 
 def run_automl(config_path: Path, overrides: list[str]) -> tuple[dict[str, Any], float, PeakRss]:
@@ -157,28 +167,29 @@ def overhead(n: int, epochs: int, order: str) -> None:
 
     seeds = list(range(n))
     with tempfile.TemporaryDirectory(prefix="automl-bench-overhead-") as name:
-        tmp = Path(name)
-        config = write_config(tmp, seeds, epochs)
-        cache = tmp / "runs" / "cache"  # the cache run_experiment uses: both sides share it
+        config = write_config(Path(name), seeds, epochs)
+        cache = Path(name) / "runs" / "cache"  # the cache run_experiment uses: both sides share it
         get_task(TASK).arrays(cache)
-        bare: tuple[float, list[float], float] | None = None
-        if order == "bare-first":
-            bare = run_bare(seeds, epochs, cache)
+        bare = run_bare(seeds, epochs, cache) if order == "bare-first" else None
         summary, outer, rss = run_automl(config, [])
-        if bare is None:
-            bare = run_bare(seeds, epochs, cache)
-    bare_wall, bare_accs, bare_peak = bare
+        bare = bare or run_bare(seeds, epochs, cache)
     trials_wall, wall = summary["trials_wall_s"], summary["wall_s"]
+    final = summary["methods"]["baseline"]["cost"]["final"]  # summed over the N trials
     print(f"N = {n} trials, {epochs} epochs each, {WORKERS} processes x 1 thread, order {order}")
-    print(f"bare PyTorch:      wall {bare_wall:7.2f} s   peak RSS {bare_peak:7.0f} MB")
+    print(f"bare PyTorch:  wall {bare['wall_s']:.2f} s   peak RSS {bare['peak_mb']:.0f} MB")
     print(
-        f"automl-bench:      trials_wall_s {trials_wall:7.2f} s   wall_s {wall:7.2f} s   "
-        f"prepare+run {outer:7.2f} s"
+        f"automl-bench:  trials_wall_s {trials_wall:.2f} s   wall_s {wall:.2f} s   prepare+run "
+        f"{outer:.2f} s   peak RSS {rss.peak_mb:.0f} MB ({rss.peak_processes} processes)"
     )
-    print(f"automl-bench peak RSS {rss.peak_mb:7.0f} MB over {rss.peak_processes} processes")
-    print(f"trials_wall_s / bare = {trials_wall / bare_wall:.3f}   (target <= 1.05)")
-    print(f"wall_s / bare        = {wall / bare_wall:.3f}")
-    print(f"test accuracy bare:         {_fmt(bare_accs)}")
+    print(f"trials_wall_s / bare = {trials_wall / bare['wall_s']:.3f}   (target <= 1.05)")
+    print(f"wall_s / bare        = {wall / bare['wall_s']:.3f}")
+    print(
+        f"inside trials, summed: wall {bare['trial_wall_s']:.2f} s bare vs {final['wall_s']:.2f} s"
+        f" automl-bench ({final['wall_s'] / bare['trial_wall_s']:.3f}); CPU "
+        f"{bare['trial_cpu_s']:.2f} s vs {final['cpu_s']:.2f} s "
+        f"({final['cpu_s'] / bare['trial_cpu_s']:.3f})"
+    )
+    print(f"test accuracy bare:         {_fmt(bare['accuracies'])}")
     print(f"test accuracy automl-bench: {_fmt(accuracies(summary))}")
 
 

@@ -396,7 +396,7 @@ def test_resolve_path_prefers_the_working_directory(two_folders: tuple[Path, Pat
 
 
 def test_resolve_path_with_a_relative_config_path(two_folders: tuple[Path, Path]) -> None:
-    cwd, conf = two_folders
+    _, conf = two_folders
     (conf / "s.py").write_text("")
     relative_config = Path("..") / "conf" / "c.yaml"
     assert resolve_path("s.py", relative_config, "space") == (conf / "s.py").resolve()

@@ -90,24 +90,84 @@ def test_baseline_forward_gives_logits(space: SearchSpace, task: str) -> None:
 
 FIXED_POINTS: dict[str, list[dict[str, Any]]] = {
     "mlp": [
-        {"n_layers": 1, "width_0": 16, "activation": "tanh", "residual": False, "dropout": 0.5,
-         "lr": 1e-4, "weight_decay": 1e-3, "batch_size": 32, "optimizer": "adamw"},
-        {"n_layers": 4, "width_0": 512, "width_1": 512, "width_2": 17, "width_3": 17,
-         "activation": "silu", "residual": True, "dropout": 0.0, "lr": 3e-2, "weight_decay": 0.0,
-         "batch_size": 256, "optimizer": "adam"},
+        {
+            "n_layers": 1,
+            "width_0": 16,
+            "activation": "tanh",
+            "residual": False,
+            "dropout": 0.5,
+            "lr": 1e-4,
+            "weight_decay": 1e-3,
+            "batch_size": 32,
+            "optimizer": "adamw",
+        },
+        {
+            "n_layers": 4,
+            "width_0": 512,
+            "width_1": 512,
+            "width_2": 17,
+            "width_3": 17,
+            "activation": "silu",
+            "residual": True,
+            "dropout": 0.0,
+            "lr": 3e-2,
+            "weight_decay": 0.0,
+            "batch_size": 256,
+            "optimizer": "adam",
+        },
     ],
     "cnn1d": [
-        {"n_conv": 1, "channels_0": 8, "kernel_0": 7, "downsample": "maxpool",
-         "head": "global_avg", "activation": "gelu", "dropout": 0.5, "lr": 1e-4,
-         "weight_decay": 1e-5, "batch_size": 32, "optimizer": "adamw"},
-        {"n_conv": 4, "channels_0": 128, "kernel_0": 7, "channels_1": 9, "kernel_1": 5,
-         "channels_2": 64, "kernel_2": 3, "channels_3": 128, "kernel_3": 7,
-         "downsample": "avgpool", "head": "flatten", "activation": "silu", "dropout": 0.1,
-         "lr": 3e-2, "weight_decay": 1e-4, "batch_size": 256, "optimizer": "adam"},
-        {"n_conv": 4, "channels_0": 8, "kernel_0": 3, "channels_1": 8, "kernel_1": 3,
-         "channels_2": 8, "kernel_2": 3, "channels_3": 8, "kernel_3": 3,
-         "downsample": "stride", "head": "flatten", "activation": "relu", "dropout": 0.0,
-         "lr": 1e-3, "weight_decay": 0.0, "batch_size": 64, "optimizer": "adam"},
+        {
+            "n_conv": 1,
+            "channels_0": 8,
+            "kernel_0": 7,
+            "downsample": "maxpool",
+            "head": "global_avg",
+            "activation": "gelu",
+            "dropout": 0.5,
+            "lr": 1e-4,
+            "weight_decay": 1e-5,
+            "batch_size": 32,
+            "optimizer": "adamw",
+        },
+        {
+            "n_conv": 4,
+            "channels_0": 128,
+            "kernel_0": 7,
+            "channels_1": 9,
+            "kernel_1": 5,
+            "channels_2": 64,
+            "kernel_2": 3,
+            "channels_3": 128,
+            "kernel_3": 7,
+            "downsample": "avgpool",
+            "head": "flatten",
+            "activation": "silu",
+            "dropout": 0.1,
+            "lr": 3e-2,
+            "weight_decay": 1e-4,
+            "batch_size": 256,
+            "optimizer": "adam",
+        },
+        {
+            "n_conv": 4,
+            "channels_0": 8,
+            "kernel_0": 3,
+            "channels_1": 8,
+            "kernel_1": 3,
+            "channels_2": 8,
+            "kernel_2": 3,
+            "channels_3": 8,
+            "kernel_3": 3,
+            "downsample": "stride",
+            "head": "flatten",
+            "activation": "relu",
+            "dropout": 0.0,
+            "lr": 1e-3,
+            "weight_decay": 0.0,
+            "batch_size": 64,
+            "optimizer": "adam",
+        },
     ],
 }
 
@@ -122,9 +182,7 @@ def test_fixed_trial_points_build_and_forward(space: SearchSpace, task: str) -> 
 
 
 def test_random_sampler_trials_build_and_forward(space: SearchSpace) -> None:
-    study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0)
-    )
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
     seen = set()
     for _ in range(12):
         trial = study.ask()
