@@ -124,9 +124,11 @@ class ExperimentConfig(BaseModel):
 
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError("config", f"cannot read {str(path)!r}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError("config", f"{path.name} is not UTF-8 text (a YAML file)") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

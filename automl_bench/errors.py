@@ -13,5 +13,5 @@ class ConfigError(ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+        self.message = " ".join(message.split())  # always one line, whatever it quotes
+        super().__init__(f"{field}: {self.message}")

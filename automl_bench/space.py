@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,8 +84,11 @@ def check_baseline_in_space(space: SearchSpace, field: str = "space") -> None:
     import optuna
 
     try:
-        sampled = sample_config(space.space, optuna.trial.FixedTrial(space.baseline))
-    except Exception as exc:  # the user's code: any failure is a bad space file
+        with warnings.catch_warnings():
+            # FixedTrial only warns about a value outside a distribution: here that is an error.
+            warnings.simplefilter("error", UserWarning)
+            sampled = sample_config(space.space, optuna.trial.FixedTrial(space.baseline))
+    except (Exception, SystemExit) as exc:  # the user's code: any failure is a bad space file
         raise ConfigError(
             field, f"{space.path.name}: the baseline is not a point of the space ({exc})"
         ) from None
@@ -121,7 +125,7 @@ def _import_file(path: Path, field: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # the user's code, not ours: report, don't exit
         raise ConfigError(
             field, f"importing {path.name} failed: {type(exc).__name__}: {exc}"
         ) from None

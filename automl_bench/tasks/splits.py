@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.model_selection import train_test_split
 
 from automl_bench.tasks.base import TaskArrays
 
@@ -31,6 +30,8 @@ def make_splits(arrays: TaskArrays, seed: int) -> Splits:
     only train / validation are drawn. Otherwise a test split is drawn first, then validation.
     The seed alone decides the splits: every method at that seed sees the same data.
     """
+    from sklearn.model_selection import train_test_split
+
     if arrays.x_test is not None and arrays.y_test is not None:
         x_rest, y_rest = arrays.x, arrays.y
         x_test, y_test = arrays.x_test, arrays.y_test
