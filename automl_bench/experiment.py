@@ -260,6 +260,7 @@ def run_experiment(
             wall_s=time.monotonic() - started,
             trials_wall_s=trials_wall_s,
             tracking_uri=uri,
+            cluster={"address": cluster.address, "cpus": cluster.cpus, "gpus": cluster.gpus},
         )
         _close_parent_runs(tracking, summary, studies)
     write_summary(summary, exp_dir)

@@ -60,6 +60,7 @@ def build_summary(
     wall_s: float,
     trials_wall_s: float,
     tracking_uri: str,
+    cluster: dict[str, Any],
 ) -> dict[str, Any]:
     """``wall_s``: the whole run; ``trials_wall_s``: the first trial's start to the last's end."""
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -104,6 +105,7 @@ def build_summary(
         "wall_s": wall_s,
         "trials_wall_s": trials_wall_s,
         "tracking_uri": tracking_uri,
+        "cluster": cluster,  # address None: a local Ray started for this run
         "methods": methods,
     }
 

@@ -36,7 +36,15 @@ def ray_cluster(address: str | None = None) -> Iterator[ClusterInfo]:
     if ray.is_initialized():
         ray.shutdown()
     if address:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+        host = address.removeprefix("ray://").rsplit(":", 1)[0]
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        ray.init(
+            address=address,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+            # a head on loopback is on this machine: this driver's node is known there by that IP
+            _node_ip_address="127.0.0.1" if loopback else None,
+        )
     else:
         ray.init(
             num_cpus=os.cpu_count() or 1,

@@ -1,0 +1,92 @@
+"""Joining an existing Ray cluster (``--ray-address``) instead of starting a local Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def ray_head(tmp_path: Path) -> Iterator[str]:
+    ray = shutil.which("ray", path=str(Path(sys.executable).parent))
+    assert ray is not None
+    port = _free_port()
+    # Ray 2.5x turns token authentication on for new clusters: the head writes a token file,
+    # and a driver joining it names the mode (a user's cluster: RAY_AUTH_TOKEN or that file).
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token"}
+    subprocess.run(
+        [
+            ray,
+            "start",
+            "--head",
+            f"--port={port}",
+            "--node-ip-address=127.0.0.1",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+
+
+def test_run_joins_the_given_cluster(ray_head: str, tmp_path: Path, repo_root: Path) -> None:
+    out = tmp_path / "runs"
+    config = {
+        "experiment": "cluster",
+        "task": "wine",
+        "space": "search_spaces/mlp.py",
+        "methods": ["baseline", "random"],
+        "seeds": [0],
+        "budget": {"trials": 2, "epochs": 2},
+        "output_dir": str(out),
+    }
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(config))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["RAY_AUTH_MODE"] = "token"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "automl_bench.cli",
+            "run",
+            str(path),
+            "--no-live",
+            "--ray-address",
+            ray_head,
+        ],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    summary = json.loads((out / "cluster" / "summary.json").read_text())
+    assert summary["cluster"] == {"address": ray_head, "cpus": 2.0, "gpus": 0.0}
+    assert summary["methods"]["random"]["studies"][0]["trials"] == 2
+    assert summary["methods"]["baseline"]["test_metric"]["n"] == 1
