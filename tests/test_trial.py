@@ -44,7 +44,9 @@ def _baseline(repo_root: Path) -> dict[str, Any]:
     return load_search_space(repo_root / "search_spaces" / "mlp.py").baseline
 
 
-def test_a_search_trial_reports_each_epoch_then_its_cost(ctx: TrialContext, repo_root: Path) -> None:
+def test_a_search_trial_reports_each_epoch_then_its_cost(
+    ctx: TrialContext, repo_root: Path
+) -> None:
     job = TrialJob("random/seed=0", "random", 0, "search", "mlp", _baseline(repo_root))
     reports = _run(job, ctx)
     epochs, (closing, model_dir) = reports[:-1], reports[-1]
