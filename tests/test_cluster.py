@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,11 @@ import yaml
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
-def ray_head(tmp_path: Path) -> Iterator[str]:
+def ray_head(free_port: Callable[[], int]) -> Iterator[str]:
     ray = shutil.which("ray", path=str(Path(sys.executable).parent))
     assert ray is not None
-    port = _free_port()
+    port = free_port()
     # Ray 2.5x turns token authentication on for new clusters: the head writes a token file,
     # and a driver joining it names the mode (a user's cluster: RAY_AUTH_TOKEN or that file).
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,14 +142,10 @@ def test_mlflow_holds_parent_and_child_runs(experiment: dict[str, Any]) -> None:
         assert "config.json" in artifacts
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_ui_serves_the_runs_on_loopback(experiment: dict[str, Any]) -> None:
-    port = _free_port()
+def test_ui_serves_the_runs_on_loopback(
+    experiment: dict[str, Any], free_port: Callable[[], int]
+) -> None:
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
