@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -105,7 +104,9 @@ def _ui(args: argparse.Namespace) -> int:
         str(args.port),
     ]
     print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri}", flush=True)
-    return subprocess.call(command)
+    # Become the MLflow server: a signal to this process (Ctrl-C, a job scheduler's TERM) then
+    # reaches it and its workers, instead of leaving them running.
+    os.execv(sys.executable, command)
 
 
 def main(argv: list[str] | None = None) -> int:

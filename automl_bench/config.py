@@ -203,12 +203,14 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentCo
 
 
 def resolve_path(value: str, config_path: Path, field: str) -> Path:
-    """A path in a config: relative to the working directory, else to the config file's folder."""
+    """A path in a config: relative to the working directory, else to the config file's folder,
+    else to that folder's parent (the project root, for configs/x.yaml naming search_spaces/)."""
     candidate = Path(value).expanduser()
     if candidate.is_absolute():
         tried = [candidate]
     else:
-        tried = [Path.cwd() / candidate, config_path.resolve().parent / candidate]
+        folder = config_path.resolve().parent
+        tried = [Path.cwd() / candidate, folder / candidate, folder.parent / candidate]
     for path in tried:
         if path.exists():
             return path.resolve()

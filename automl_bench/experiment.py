@@ -90,6 +90,8 @@ class _Recorder:
         self.progress = progress
         self.run_ids: dict[str, str] = {}
         self.history: dict[str, list[tuple[int, Mapping[str, float]]]] = {}
+        self.first_start: float | None = None  # the first trial's start (time.monotonic)
+        self.last_end: float | None = None  # the last trial's end
 
     def trial_started(self, trial_id: str, job: TrialJob) -> None:
         study = self.studies[job.study]
@@ -107,18 +109,16 @@ class _Recorder:
             parent_run_id=study.run_id,
         )
         self.history[trial_id] = []
+        self.first_start = self.first_start or time.monotonic()
         self.progress.trial_started(job)
 
     def trial_result(self, trial_id: str, job: TrialJob, result: dict[str, Any]) -> None:
-        if "epoch" in result:
-            numbers = {
-                k: float(v)
-                for k, v in result.items()
-                if k in ("train_loss", "val_loss", "val_accuracy")
-            }
-            self.history.setdefault(trial_id, []).append((int(result["epoch"]), numbers))
+        for epoch in result.get("epoch_history", []):
+            numbers = {k: float(v) for k, v in epoch.items() if k != "epoch"}
+            self.history.setdefault(trial_id, []).append((int(epoch["epoch"]), numbers))
 
     def trial_finished(self, outcome: TrialOutcome) -> None:
+        self.last_end = time.monotonic()
         self.studies[outcome.job.study].outcomes.append(outcome)
         run_id = self.run_ids.get(outcome.trial_id)
         if run_id is not None:
@@ -234,7 +234,6 @@ def run_experiment(
         )
         progress = Progress(prepared.total_trials, console, enabled=live)
         recorder = _Recorder(tracking, studies, progress)
-        trials_started = time.monotonic()
         try:
             with progress:
                 run_trials(
@@ -249,7 +248,8 @@ def run_experiment(
         except BaseException:
             recorder.abandon()  # interrupted: open runs are marked KILLED, finished ones stay
             raise
-        trials_wall_s = time.monotonic() - trials_started
+        first, last = recorder.first_start, recorder.last_end
+        trials_wall_s = last - first if first is not None and last is not None else 0.0
         summary = build_summary(
             prepared,
             list(studies.values()),

@@ -4,7 +4,9 @@ A search trial trains on the train split and is scored on validation. A final tr
 retrains the chosen configuration on train + validation and is scored once on test.
 
 No Ray here: the runner hands ``run_trial`` a ``report`` function (Tune's, in practice).
-Every trial reports one result per epoch, then one closing result with its cost and status.
+Every trial reports its epochs as it trains (each result carries the epochs since the last one
+in ``epoch_history``, the newest also at the top level), then one closing result with its cost
+and status.
 A trial that fails reports its reason and its cost, then raises.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +53,9 @@ class TrialContext:
     gpus_per_trial: float
     country_iso_code: str
     meter_dir: str
+    # Each report waits for the driver to take it: epochs shorter than this are sent in batches
+    # (``epoch_history``); 0 reports every epoch on its own.
+    report_interval_s: float = 1.0
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -63,13 +69,15 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter) -> None:
     from automl_bench.cost.meter import measure
     from automl_bench.space import load_search_space
     from automl_bench.tasks import load_task
-    from automl_bench.train import TrainSettings, evaluate, train
+    from automl_bench.train import EpochMetrics, TrainSettings, evaluate, train
 
     threads = max(1, int(ctx.cpus_per_trial))
     torch.set_num_threads(threads)
     use_gpu = ctx.gpus_per_trial > 0 and torch.cuda.is_available()
     device = torch.device("cuda" if use_gpu else "cpu")
     closing: dict[str, Any] = {"phase": job.phase, "trial_status": "ok"}
+    pending: list[dict[str, float]] = []  # epochs not reported yet
+    last_report = time.monotonic()
     error: BaseException | None = None
     model_dir: Path | None = None
     with (
@@ -87,8 +95,13 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter) -> None:
             settings = TrainSettings.from_config(job.config, ctx.epochs)
             closing["params"] = sum(p.numel() for p in model.parameters())
 
-            def on_epoch(m: Any) -> None:
-                report({"phase": job.phase, **m.to_dict()}, None)
+            def on_epoch(m: EpochMetrics) -> None:
+                nonlocal last_report
+                pending.append(m.to_dict())
+                if time.monotonic() - last_report >= ctx.report_interval_s:
+                    report({"phase": job.phase, **pending[-1], "epoch_history": pending[:]}, None)
+                    pending.clear()
+                    last_report = time.monotonic()
 
             if job.phase == FINAL:  # retrained on train + validation, then tested once
                 x = torch.cat([data.x_train, data.x_val])
@@ -116,6 +129,7 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter) -> None:
             error = exc
             closing["trial_status"] = "failed"
             closing["failure_reason"] = failure_reason(exc)
+    closing["epoch_history"] = pending
     record = measurement.record
     closing.update(record.to_metrics())
     closing.update({f"measured_{k}": v for k, v in record.measured.items()})

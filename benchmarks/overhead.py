@@ -13,7 +13,7 @@ run, Ray start-up and MLflow store creation included), the test accuracies of bo
 seeds, same code: they should match), and, for each side, the peak resident memory and the CPU
 seconds summed over this process and all its descendants (Ray's raylet, GCS and workers),
 sampled every 0.2 s. Shared pages count once per process, so the RSS peak is an upper bound; CPU
-seconds, unlike wall-clock, barely move when other work shares the machine.
+seconds move less than wall-clock when other work shares the machine.
 
 ``--quickstart`` runs configs/quickstart.yaml instead (target: under 90 s and under 4 GB).
 """
@@ -175,24 +175,21 @@ def overhead(n: int, epochs: int, order: str) -> None:
         bare_wall, bare_accs, bare_tree = bare or run_bare(seeds, epochs, cache)
     trials_wall, wall = summary["trials_wall_s"], summary["wall_s"]
     studies = sorted(summary["methods"]["baseline"]["studies"], key=lambda s: s["seed"])
-    print(f"N = {n} trials x {epochs} epochs, {WORKERS} processes x 1 thread, {order}")
-    print(f"bare PyTorch: wall {bare_wall:.2f} s")
-    print(
+    rows = [
+        f"N = {n} trials x {epochs} epochs, {WORKERS} processes x 1 thread, {order}",
+        f"bare PyTorch: wall {bare_wall:.2f} s",
         f"automl-bench: trials_wall_s {trials_wall:.2f} s, wall_s {wall:.2f} s "
-        f"(prepare + run_experiment {outer:.2f} s)"
-    )
-    print(f"trials_wall_s / bare = {trials_wall / bare_wall:.3f} (target <= 1.05)")
-    print(f"wall_s / bare        = {wall / bare_wall:.3f}")
-    print(
+        f"(prepare + run_experiment {outer:.2f} s)",
+        f"trials_wall_s / bare = {trials_wall / bare_wall:.3f} (target <= 1.05)",
+        f"wall_s / bare        = {wall / bare_wall:.3f}",
         f"CPU s, all processes: bare {bare_tree.cpu_s:.1f}, automl-bench {tree.cpu_s:.1f} "
-        f"(ratio {tree.cpu_s / bare_tree.cpu_s:.3f})"
-    )
-    print(
-        f"peak RSS, all processes: bare {bare_tree.peak_mb:.0f} MB ({bare_tree.peak_processes}"
-        f" processes), automl-bench {tree.peak_mb:.0f} MB ({tree.peak_processes} processes)"
-    )
-    print(f"test accuracy, bare:         {_accs(bare_accs)}")
-    print(f"test accuracy, automl-bench: {_accs([s['test_metric'] for s in studies])}")
+        f"(ratio {tree.cpu_s / bare_tree.cpu_s:.3f})",
+        f"peak RSS, all processes: bare {bare_tree.peak_mb:.0f} MB ({bare_tree.peak_processes} "
+        f"processes), automl-bench {tree.peak_mb:.0f} MB ({tree.peak_processes} processes)",
+        f"test accuracy, bare:         {_accs(bare_accs)}",
+        f"test accuracy, automl-bench: {_accs([s['test_metric'] for s in studies])}",
+    ]
+    print("\n".join(rows))
 
 
 def quickstart() -> None:
@@ -201,11 +198,8 @@ def quickstart() -> None:
         summary, outer, tree = run_automl(QUICKSTART, [f"output_dir={name}/runs"])
     print(
         f"quickstart: wall_s {summary['wall_s']:.2f} s, trials_wall_s "
-        f"{summary['trials_wall_s']:.2f} s, prepare + run_experiment {outer:.2f} s "
-        f"(target < 90 s)"
-    )
-    print(
-        f"quickstart: peak RSS {tree.peak_mb:.0f} MB over {tree.peak_processes} processes "
+        f"{summary['trials_wall_s']:.2f} s, prepare + run_experiment {outer:.2f} s (target < 90 s)"
+        f"\nquickstart: peak RSS {tree.peak_mb:.0f} MB over {tree.peak_processes} processes "
         f"(target < 4096 MB), CPU {tree.cpu_s:.1f} s"
     )
 
@@ -215,11 +209,7 @@ def main() -> None:
     parser.add_argument("-n", "--seeds", type=int, default=4, help="N fixed trials, seeds 0..N-1")
     parser.add_argument("--epochs", type=int, default=120, help="per trial (120: ~10 s on CPU)")
     parser.add_argument("--order", choices=["bare-first", "automl-first"], default="bare-first")
-    parser.add_argument(
-        "--quickstart",
-        action="store_true",
-        help="run configs/quickstart.yaml instead: wall-clock and peak RSS",
-    )
+    parser.add_argument("--quickstart", action="store_true", help="time configs/quickstart.yaml")
     args = parser.parse_args()
     if args.seeds < 1 or args.epochs < 1:
         parser.error(f"--seeds >= 1 and --epochs >= 1 must hold, got {args.seeds}, {args.epochs}")

@@ -176,3 +176,8 @@ def test_ui_serves_the_runs_on_loopback(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    time.sleep(2)
+    leftovers = subprocess.run(
+        ["pgrep", "-f", f"--port {port}"], capture_output=True, text=True
+    ).stdout.split()
+    assert leftovers == [], "the UI left processes running"

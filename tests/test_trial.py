@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,11 @@ def test_a_search_trial_reports_each_epoch_then_its_cost(
     ctx: TrialContext, repo_root: Path
 ) -> None:
     job = TrialJob("random/seed=0", "random", 0, "search", "mlp", _baseline(repo_root))
-    reports = _run(job, ctx)
+    reports = _run(job, replace(ctx, report_interval_s=0))  # every epoch on its own
     epochs, (closing, model_dir) = reports[:-1], reports[-1]
     assert [r["epoch"] for r, _ in epochs] == [1, 2]
+    assert [[e["epoch"] for e in r["epoch_history"]] for r, _ in epochs] == [[1], [2]]
+    assert closing["epoch_history"] == []
     assert all("val_accuracy" in r and "test_accuracy" not in r for r, _ in epochs)
     assert closing["trial_status"] == "ok" and model_dir is None
     assert closing["val_accuracy"] == epochs[-1][0]["val_accuracy"] > 0.5
@@ -60,13 +63,24 @@ def test_a_search_trial_reports_each_epoch_then_its_cost(
     assert closing["params"] == 64 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10
 
 
+def test_short_epochs_are_reported_in_batches(ctx: TrialContext, repo_root: Path) -> None:
+    job = TrialJob("random/seed=0", "random", 0, "search", "mlp", _baseline(repo_root))
+    reports = _run(job, replace(ctx, epochs=3, report_interval_s=3600))
+    assert len(reports) == 1  # no round trip to the driver until the trial ends
+    closing, _ = reports[0]
+    assert [e["epoch"] for e in closing["epoch_history"]] == [1, 2, 3]
+    assert closing["val_accuracy"] == closing["epoch_history"][-1]["val_accuracy"]
+
+
 def test_a_final_training_is_tested_once_and_saves_its_model(
     ctx: TrialContext, repo_root: Path
 ) -> None:
     job = TrialJob("baseline/seed=0", "baseline", 0, "final", "mlp", _baseline(repo_root))
     reports = _run(job, ctx)
     closing, model_dir = reports[-1]
-    assert all("val_accuracy" not in r for r, _ in reports[:-1])  # trained on train + val
+    history = [e for r, _ in reports for e in r["epoch_history"]]
+    assert [e["epoch"] for e in history] == [1, 2]
+    assert all("val_accuracy" not in e for e in history)  # trained on train + val
     assert 0.5 < closing["test_accuracy"] <= 1
     assert model_dir is not None and (model_dir / "model.pt").is_file()
     state = torch.load(model_dir / "model.pt")

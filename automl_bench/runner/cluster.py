@@ -47,6 +47,7 @@ def ray_cluster(address: str | None = None) -> Iterator[ClusterInfo]:
         )
     else:
         ray.init(
+            address="local",  # a new local Ray, never a cluster someone left running here
             num_cpus=os.cpu_count() or 1,
             include_dashboard=False,
             log_to_driver=False,
