@@ -9,7 +9,8 @@ train + validation, tested once), twice, at the same parallelism (2 processes, 1
   training runs through the real Ray Tune runner, an MLflow SQLite store and a CodeCarbon tracker.
 
 It prints trials_wall_s / bare (target: <= 1.05 for ~10 s trials) and wall_s / bare (the whole
-run, Ray start-up and MLflow store creation included), the test accuracies of both sides (same
+run, Ray start-up and MLflow store creation included), the same ratio per trial without any
+start-up (a trial's metered ``wall_s`` against the same steps timed inside a bare worker), the test accuracies of both sides (same
 seeds, same code: they should match), and, for each side, the peak resident memory and the CPU
 seconds summed over this process and all its descendants (Ray's raylet, GCS and workers),
 sampled every 0.2 s. Shared pages count once per process, so the RSS peak is an upper bound; CPU
@@ -88,8 +89,12 @@ class ProcessTree:
         return sum(self._cpu.values()) - self._cpu_before
 
 
-def _bare_trial(seed: int, epochs: int, cache_dir: str) -> float:
-    """One final training as a trial runs it, minus Ray, MLflow and CodeCarbon: test accuracy."""
+def _bare_trial(seed: int, epochs: int, cache_dir: str) -> tuple[float, float]:
+    """One final training as a trial runs it, minus Ray, MLflow and CodeCarbon.
+
+    Returns (test accuracy, seconds from loading the space to the test score), the span a
+    trial's own ``wall_s`` covers.
+    """
     import torch
 
     from automl_bench.seeding import init_seed
@@ -98,6 +103,7 @@ def _bare_trial(seed: int, epochs: int, cache_dir: str) -> float:
     from automl_bench.train import TrainSettings, evaluate, train
 
     torch.set_num_threads(1)
+    started = time.perf_counter()
     space = load_search_space(SPACE)
     data = load_task(TASK, seed, Path(cache_dir))
     init = init_seed(seed, "final")
@@ -105,30 +111,29 @@ def _bare_trial(seed: int, epochs: int, cache_dir: str) -> float:
     model = space.build(dict(space.baseline), data.info)
     x, y = torch.cat([data.x_train, data.x_val]), torch.cat([data.y_train, data.y_val])
     train(model, x, y, None, None, TrainSettings.from_config(space.baseline, epochs), init)
-    return float(evaluate(model, data.x_test, data.y_test)[1])
+    accuracy = float(evaluate(model, data.x_test, data.y_test)[1])
+    return accuracy, time.perf_counter() - started
 
 
 def run_bare(
     seeds: list[int], epochs: int, cache_dir: Path
-) -> tuple[float, list[float], ProcessTree]:
-    """(wall-clock from the pool's start to the last result, test accuracies, the sampler)."""
+) -> tuple[float, list[tuple[float, float]], ProcessTree]:
+    """(wall-clock from the pool's start to the last result, (accuracy, seconds) per trial,
+    the sampler)."""
     n = len(seeds)
     with ProcessTree() as tree:
         started = time.perf_counter()
         with ProcessPoolExecutor(WORKERS, mp_context=mp.get_context("spawn")) as pool:
-            accs = list(pool.map(_bare_trial, seeds, [epochs] * n, [str(cache_dir)] * n))
+            trials = list(pool.map(_bare_trial, seeds, [epochs] * n, [str(cache_dir)] * n))
         wall = time.perf_counter() - started
-    return wall, accs, tree
+    return wall, trials, tree
 
 
 def run_automl(config: Path, overrides: list[str]) -> tuple[dict[str, Any], float, ProcessTree]:
     """(summary, wall-clock of prepare + run_experiment, the sampler)."""
     from automl_bench.experiment import prepare, run_experiment
 
-    # A fresh local Ray, as on a machine of one's own: with no address, automl-bench's
-    # ray_cluster calls ray.init(), which joins whatever cluster a `ray start` on this machine
-    # recorded in /tmp/ray/ray_current_cluster (and fails there, as num_cpus is passed).
-    os.environ.pop("RAY_ADDRESS", None)
+    os.environ.pop("RAY_ADDRESS", None)  # a local Ray of its own
     with tempfile.TemporaryDirectory(prefix="ray", ignore_cleanup_errors=True) as ray_tmp:
         os.environ["RAY_TMPDIR"] = ray_tmp
         with ProcessTree() as tree:
@@ -172,9 +177,11 @@ def overhead(n: int, epochs: int, order: str) -> None:
         get_task(TASK).arrays(cache)  # generated once, before either side is timed
         bare = run_bare(seeds, epochs, cache) if order == "bare-first" else None
         summary, outer, tree = run_automl(config, [])
-        bare_wall, bare_accs, bare_tree = bare or run_bare(seeds, epochs, cache)
+        bare_wall, bare_trials, bare_tree = bare or run_bare(seeds, epochs, cache)
     trials_wall, wall = summary["trials_wall_s"], summary["wall_s"]
     studies = sorted(summary["methods"]["baseline"]["studies"], key=lambda s: s["seed"])
+    bare_trial_s = sum(t for _, t in bare_trials) / n
+    automl_trial_s = sum(s["final"]["wall_s"] for s in studies) / n
     rows = [
         f"N = {n} trials x {epochs} epochs, {WORKERS} processes x 1 thread, {order}",
         f"bare PyTorch: wall {bare_wall:.2f} s",
@@ -182,11 +189,13 @@ def overhead(n: int, epochs: int, order: str) -> None:
         f"(prepare + run_experiment {outer:.2f} s)",
         f"trials_wall_s / bare = {trials_wall / bare_wall:.3f} (target <= 1.05)",
         f"wall_s / bare        = {wall / bare_wall:.3f}",
+        f"per trial (no start-up): bare {bare_trial_s:.2f} s, automl-bench {automl_trial_s:.2f} s"
+        f" (metered, reported, tracked): ratio {automl_trial_s / bare_trial_s:.3f}",
         f"CPU s, all processes: bare {bare_tree.cpu_s:.1f}, automl-bench {tree.cpu_s:.1f} "
         f"(ratio {tree.cpu_s / bare_tree.cpu_s:.3f})",
         f"peak RSS, all processes: bare {bare_tree.peak_mb:.0f} MB ({bare_tree.peak_processes} "
         f"processes), automl-bench {tree.peak_mb:.0f} MB ({tree.peak_processes} processes)",
-        f"test accuracy, bare:         {_accs(bare_accs)}",
+        f"test accuracy, bare:         {_accs([a for a, _ in bare_trials])}",
         f"test accuracy, automl-bench: {_accs([s['test_metric'] for s in studies])}",
     ]
     print("\n".join(rows))
@@ -206,7 +215,7 @@ def quickstart() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--seeds", type=int, default=4, help="N fixed trials, seeds 0..N-1")
+    parser.add_argument("-n", "--seeds", type=int, default=8, help="N fixed trials, seeds 0..N-1")
     parser.add_argument("--epochs", type=int, default=120, help="per trial (120: ~10 s on CPU)")
     parser.add_argument("--order", choices=["bare-first", "automl-first"], default="bare-first")
     parser.add_argument("--quickstart", action="store_true", help="time configs/quickstart.yaml")
