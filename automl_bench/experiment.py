@@ -193,39 +193,8 @@ def run_experiment(
         exp_dir.mkdir(parents=True, exist_ok=True)
         config_file = exp_dir / "config.json"
         config_file.write_text(prepared.config_text)
-        studies: dict[str, StudyRecord] = {}
-        for spec in prepared.studies:
-            run_id = tracking.start_run(
-                name=spec.key,
-                tags={
-                    **common_tags,
-                    "method": spec.method,
-                    "label": spec.label,
-                    "seed": spec.seed,
-                    "task": config.task,
-                    "space": spec.space,
-                },
-                params={
-                    "method": spec.method,
-                    "seed": spec.seed,
-                    "task": config.task,
-                    "space": spec.space,
-                    "trials": spec.n_trials,
-                    "epochs": config.epochs,
-                },
-            )
-            tracking.log_artifact(run_id, config_file)
-            studies[spec.key] = StudyRecord(spec, run_id)
-        ctx = TrialContext(
-            task=config.task,
-            cache_dir=str(cache),
-            spaces={name: str(s.path) for name, s in prepared.spaces.items()},
-            epochs=config.epochs,
-            cpus_per_trial=config.resources.cpus_per_trial,
-            gpus_per_trial=config.resources.gpus_per_trial,
-            country_iso_code=config.energy.country_iso_code,
-            meter_dir=str(cache / "codecarbon"),
-        )
+        studies = _open_studies(tracking, prepared, common_tags, config_file)
+        ctx = _trial_context(prepared, cache)
         concurrency = config.resources.max_concurrent_trials or _fit_concurrency(
             cluster.cpus,
             cluster.gpus,
@@ -266,6 +235,51 @@ def run_experiment(
     write_summary(summary, exp_dir)
     print_table(summary, console, exp_dir)
     return summary
+
+
+def _open_studies(
+    tracking: Any, prepared: Prepared, tags: dict[str, str], config_file: Path
+) -> dict[str, StudyRecord]:
+    """One MLflow parent run per study, created before any trial starts."""
+    config = prepared.config
+    studies: dict[str, StudyRecord] = {}
+    for spec in prepared.studies:
+        run_id = tracking.start_run(
+            name=spec.key,
+            tags={
+                **tags,
+                "method": spec.method,
+                "label": spec.label,
+                "seed": spec.seed,
+                "task": config.task,
+                "space": spec.space,
+            },
+            params={
+                "method": spec.method,
+                "seed": spec.seed,
+                "task": config.task,
+                "space": spec.space,
+                "trials": spec.n_trials,
+                "epochs": config.epochs,
+            },
+        )
+        tracking.log_artifact(run_id, config_file)
+        studies[spec.key] = StudyRecord(spec, run_id)
+    return studies
+
+
+def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
+    config = prepared.config
+    return TrialContext(
+        task=config.task,
+        cache_dir=str(cache),
+        spaces={name: str(s.path) for name, s in prepared.spaces.items()},
+        epochs=config.epochs,
+        cpus_per_trial=config.resources.cpus_per_trial,
+        gpus_per_trial=config.resources.gpus_per_trial,
+        country_iso_code=config.energy.country_iso_code,
+        meter_dir=str(cache / "codecarbon"),
+    )
 
 
 def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:
