@@ -10,9 +10,10 @@ train + validation, tested once), twice, at the same parallelism (2 processes, 1
 
 It prints trials_wall_s / bare (target: <= 1.05 for ~10 s trials) and wall_s / bare (the whole
 run, Ray start-up and MLflow store creation included), the same ratio per trial without any
-start-up (a trial's metered ``wall_s`` against the same steps timed inside a bare worker), the test accuracies of both sides (same
-seeds, same code: they should match), and, for each side, the peak resident memory and the CPU
-seconds summed over this process and all its descendants (Ray's raylet, GCS and workers),
+start-up (a trial's metered ``wall_s`` against the same steps timed inside a bare worker), the
+test accuracies of both sides (same seeds, same code: they should match), and, for each side,
+the peak resident memory and the CPU seconds summed over this process and all its descendants
+(Ray's raylet, GCS and workers),
 sampled every 0.2 s. Shared pages count once per process, so the RSS peak is an upper bound; CPU
 seconds move less than wall-clock when other work shares the machine.
 
