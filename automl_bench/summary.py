@@ -172,7 +172,8 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
         "CO2 g",
     ):
         table.add_column(name, justify="left" if name == "method" else "right")
-    for row in table_rows(summary):
+    rows = table_rows(summary)
+    for row in rows:
         std = f" ± {_pct(row['test_accuracy_std'])}" if row["test_accuracy_std"] is not None else ""
         if row["method"] == BASELINE:
             delta = "(reference)"
@@ -195,7 +196,7 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
             f"{row['co2_g']:.3f}",
         )
     console.print(table)
-    failed = sum(r["failed"] for r in table_rows(summary))
+    failed = sum(r["failed"] for r in rows)
     where = exp_dir if exp_dir is not None else Path(summary["experiment"])
     console.print(
         f"{failed} search trials failed; {summary['wall_s']:.0f} s in all; "
