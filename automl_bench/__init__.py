@@ -6,9 +6,16 @@
 from __future__ import annotations
 
 from automl_bench.errors import ConfigError
-from automl_bench.space import SearchSpace, load_search_space
+from automl_bench.space import SearchSpace, load_search_space, suggest_training
 from automl_bench.tasks.base import TaskInfo
 
 __version__ = "0.1.0"
 
-__all__ = ["ConfigError", "SearchSpace", "TaskInfo", "__version__", "load_search_space"]
+__all__ = [
+    "ConfigError",
+    "SearchSpace",
+    "TaskInfo",
+    "__version__",
+    "load_search_space",
+    "suggest_training",
+]

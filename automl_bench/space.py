@@ -101,6 +101,19 @@ def check_baseline_in_space(space: SearchSpace, field: str = "space") -> None:
         )
 
 
+def suggest_training(trial: optuna.Trial) -> None:
+    """Suggest the keys the trainer reads, over ranges that suit small models.
+
+    ``lr`` log-uniform in [1e-4, 3e-2]; ``weight_decay`` in {0, 1e-5, 1e-4, 1e-3}; ``batch_size``
+    in {32, 64, 100, 128, 256}; ``optimizer`` in {adam, adamw}. A space may call it, or suggest
+    these keys its own way.
+    """
+    trial.suggest_float("lr", 1e-4, 3e-2, log=True)
+    trial.suggest_categorical("weight_decay", [0.0, 1e-5, 1e-4, 1e-3])
+    trial.suggest_categorical("batch_size", [32, 64, 100, 128, 256])
+    trial.suggest_categorical("optimizer", ["adam", "adamw"])
+
+
 def sample_config(space: SpaceFn, trial: optuna.Trial | optuna.trial.FixedTrial) -> dict[str, Any]:
     """The configuration a trial gets: what it suggested, plus the constants ``space`` returned.
 

@@ -18,7 +18,7 @@ import optuna
 import torch
 from torch import nn
 
-from automl_bench import TaskInfo
+from automl_bench import TaskInfo, suggest_training
 
 MAX_CONV = 4
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
@@ -33,10 +33,7 @@ def space(trial: optuna.Trial) -> dict[str, Any]:
     trial.suggest_categorical("head", ["flatten", "global_avg"])
     trial.suggest_categorical("activation", list(ACTIVATIONS))
     trial.suggest_float("dropout", 0.0, 0.5)
-    trial.suggest_float("lr", 1e-4, 3e-2, log=True)
-    trial.suggest_categorical("weight_decay", [0.0, 1e-5, 1e-4, 1e-3])
-    trial.suggest_categorical("batch_size", [32, 64, 100, 128, 256])
-    trial.suggest_categorical("optimizer", ["adam", "adamw"])
+    suggest_training(trial)  # lr, weight_decay, batch_size, optimizer
     return {}
 
 
