@@ -15,3 +15,7 @@ class ConfigError(ValueError):
         self.field = field
         self.message = " ".join(message.split())  # always one line, whatever it quotes
         super().__init__(f"{field}: {self.message}")
+
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str]]:
+        # Rebuilt from both fields when pickled or copied (Ray does both with trial errors).
+        return (type(self), (self.field, self.message))

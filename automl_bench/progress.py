@@ -24,6 +24,7 @@ class Progress:
 
     def __init__(self, total_trials: int, console: Console, enabled: bool = True) -> None:
         self.total = total_trials
+        self.console = console
         self.started = time.monotonic()
         self.done: dict[str, int] = defaultdict(int)
         self.failed: dict[str, int] = defaultdict(int)
@@ -57,6 +58,13 @@ class Progress:
             self.best_val[label] = max(self.best_val.get(label, 0.0), outcome.val_accuracy)
         if outcome.test_accuracy is not None:
             self.tests[label].append(outcome.test_accuracy)
+        if not outcome.ok:
+            self.console.print(
+                f"trial {outcome.trial_id} ({outcome.job.study}, {outcome.job.phase}) failed: "
+                f"{outcome.reason}",
+                markup=False,
+                highlight=False,
+            )
 
     def __rich__(self) -> Group:
         done = sum(self.done.values())

@@ -439,3 +439,13 @@ def test_resolve_path_missing_absolute(two_folders: tuple[Path, Path], tmp_path:
         resolve_path(str(tmp_path / "gone.py"), conf / "c.yaml", "space")
     assert info.value.field == "space"
     assert "gone.py" in info.value.message
+
+
+def test_config_errors_survive_pickling_and_copying() -> None:
+    import copy
+    import pickle
+
+    error = ConfigError("budget.trials", "must be > 0, got 0")
+    for clone in (pickle.loads(pickle.dumps(error)), copy.copy(error)):
+        assert isinstance(clone, ConfigError)
+        assert (clone.field, clone.message, str(clone)) == (error.field, error.message, str(error))

@@ -54,13 +54,16 @@ def experiment(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dic
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = json.loads((out / "e2e" / "summary.json").read_text())
-    return {"out": out, "stdout": proc.stdout, "summary": summary}
+    return {"out": out, "stdout": proc.stdout, "stderr": proc.stderr, "summary": summary}
 
 
 def test_table_lists_every_method(experiment: dict[str, Any]) -> None:
     for label in [*METHODS, "baseline:mlp"]:
         assert label in experiment["stdout"]
     assert "4 search trials failed" in experiment["stdout"]
+    failures = [line for line in experiment["stdout"].splitlines() if "meant to fail" in line]
+    assert len(failures) == 4 and all(" failed: ValueError: " in line for line in failures)
+    assert "Traceback" not in experiment["stdout"] + experiment["stderr"]
 
 
 def test_summary_has_every_method_over_paired_seeds(experiment: dict[str, Any]) -> None:

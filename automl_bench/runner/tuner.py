@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,8 @@ def run_trials(
     max_concurrent_trials: int,
 ) -> list[TrialOutcome]:
     """Every study's search trials and final training, concurrently; returns every outcome."""
+    # A failed trial is reported once, by the listener, with its reason; not as Tune's traceback.
+    logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
     searcher = StudySearcher(studies, spaces)
     events = _Events(listener)
     resources = {"cpu": ctx.cpus_per_trial, "gpu": ctx.gpus_per_trial}
