@@ -9,12 +9,18 @@ before any trial starts.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 PARENT_TAG = "mlflow.parentRunId"
+
+# No network at run time: MLflow 3 sends usage telemetry unless told not to (the UI's server,
+# started from this process, inherits it).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
 
 
 def default_tracking_uri(output_dir: Path) -> str:
