@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -144,13 +145,32 @@ def table_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_summary(summary: dict[str, Any], exp_dir: Path) -> None:
+    """summary.json and summary.csv; an earlier run's pair moves to history/, never overwritten."""
     exp_dir.mkdir(parents=True, exist_ok=True)
+    _keep_previous(exp_dir)
     _atomic_write(exp_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     rows = table_rows(summary)
-    with open(exp_dir / "summary.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    _atomic_write(exp_dir / "summary.csv", buffer.getvalue())
+
+
+def _keep_previous(exp_dir: Path) -> None:
+    previous = exp_dir / "summary.json"
+    if not previous.exists():
+        return
+    try:
+        stamp = str(json.loads(previous.read_text())["created"])
+    except (ValueError, KeyError, TypeError):
+        stamp = str(previous.stat().st_mtime_ns)
+    stamp = "".join(c if c.isalnum() else "-" for c in stamp)
+    history = exp_dir / "history"
+    history.mkdir(exist_ok=True)
+    for name in ("summary.json", "summary.csv"):
+        if (exp_dir / name).exists():
+            os.replace(exp_dir / name, history / f"{stamp}-{name}")
 
 
 def _pct(value: float | None) -> str:
