@@ -45,8 +45,7 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         self._ended = {k: 0 for k in self._studies}
         self._best: dict[str, tuple[float, dict[str, Any]]] = {}
         self._final_emitted: set[str] = set()
-        self._trials: dict[str, tuple[str, str]] = {}  # trial id -> (study key, phase)
-        self._configs: dict[str, dict[str, Any]] = {}  # trial id -> its configuration
+        self._jobs: dict[str, TrialJob] = {}  # trial id -> what it was given
 
     @property
     def total_trials(self) -> int:
@@ -86,8 +85,6 @@ class StudySearcher(Searcher):  # type: ignore[misc]
     def _job(
         self, trial_id: str, study: StudySpec, phase: str, config: dict[str, Any]
     ) -> dict[str, Any]:
-        self._trials[trial_id] = (study.key, phase)
-        self._configs[trial_id] = dict(config)
         job = TrialJob(
             study=study.key,
             method=study.method,
@@ -96,18 +93,20 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             space=study.space,
             config=dict(config),
         )
+        self._jobs[trial_id] = job
         return asdict(job)
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
-        key, phase = self._trials[trial_id]
-        if phase == SEARCH and "epoch" in result and METRIC in result:
-            self._optuna[key].on_trial_result(trial_id, result)
+        job = self._jobs[trial_id]
+        if job.phase == SEARCH and "epoch" in result and METRIC in result:
+            self._optuna[job.study].on_trial_result(trial_id, result)
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
-        key, phase = self._trials[trial_id]
-        if phase != SEARCH:
+        job = self._jobs[trial_id]
+        key = job.study
+        if job.phase != SEARCH:
             return
         self._optuna[key].on_trial_complete(trial_id, None if error else result, error=error)
         self._ended[key] += 1
@@ -115,7 +114,7 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             return
         value = float(result[METRIC])
         if key not in self._best or value > self._best[key][0]:
-            self._best[key] = (value, self._configs[trial_id])
+            self._best[key] = (value, job.config)
 
     def save(self, checkpoint_path: str) -> None:  # resume comes with the cluster work
         pass
