@@ -30,6 +30,8 @@ def default_tracking_uri(output_dir: Path) -> str:
 
 class Tracking:
     def __init__(self, uri: str, experiment: str, artifact_root: Path) -> None:
+        """``artifact_root`` holds a new experiment's artifacts for a local store (SQLite); a
+        tracking server keeps them where it is configured to."""
         from mlflow.tracking import MlflowClient
 
         # After the import: mlflow sets up its own loggers when imported.
@@ -41,6 +43,8 @@ class Tracking:
         found = self.client.get_experiment_by_name(experiment)
         if found is not None:
             self.experiment_id: str = found.experiment_id
+        elif uri.startswith(("http://", "https://")):
+            self.experiment_id = self.client.create_experiment(experiment)
         else:
             artifact_root.mkdir(parents=True, exist_ok=True)
             self.experiment_id = self.client.create_experiment(
