@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,3 +29,48 @@ def _free_port() -> int:
 def free_port() -> Callable[[], int]:
     """A function giving a TCP port free on loopback right now."""
     return _free_port
+
+
+def _run_cli(
+    config: dict[str, Any], folder: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Write ``config`` to ``folder`` and run ``automl-bench run`` on it in a real process,
+    from the repository root, with no cluster or tracking server inherited from the caller."""
+    path = folder / f"{config['experiment']}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    drop = ("RAY_ADDRESS", "MLFLOW_TRACKING_URI")
+    full_env = {k: v for k, v in os.environ.items() if k not in drop}
+    full_env.update({"PYTHONUNBUFFERED": "1", **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, "-m", "automl_bench.cli", "run", str(path), "--no-live", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=full_env,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return _run_cli
+
+
+def _small_config(experiment: str, out: Path) -> dict[str, Any]:
+    """Two studies on wine: a baseline and a random search of two trials, two epochs each."""
+    return {
+        "experiment": experiment,
+        "task": "wine",
+        "space": "search_spaces/mlp.py",
+        "methods": ["baseline", "random"],
+        "seeds": [0],
+        "budget": {"trials": 2, "epochs": 2},
+        "output_dir": str(out),
+    }
+
+
+@pytest.fixture(scope="session")
+def small_config() -> Callable[[str, Path], dict[str, Any]]:
+    return _small_config

@@ -13,9 +13,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
+
+RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
+SmallConfig = Callable[[str, Path], dict[str, Any]]
 
 pytestmark = pytest.mark.slow
 
@@ -66,39 +69,17 @@ def ray_head(free_port: Callable[[], int], tmp_path: Path) -> Iterator[str]:
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def test_run_joins_the_given_cluster(ray_head: str, tmp_path: Path, repo_root: Path) -> None:
+def test_run_joins_the_given_cluster(
+    ray_head: str, tmp_path: Path, run_cli: RunCli, small_config: SmallConfig
+) -> None:
     out = tmp_path / "runs"
-    config = {
-        "experiment": "cluster",
-        "task": "wine",
-        "space": "search_spaces/mlp.py",
-        "methods": ["baseline", "random"],
-        "seeds": [0],
-        "budget": {"trials": 2, "epochs": 2},
-        "output_dir": str(out),
-    }
-    path = tmp_path / "cluster.yaml"
-    path.write_text(yaml.safe_dump(config))
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    env["RAY_AUTH_MODE"] = "token"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "automl_bench.cli",
-            "run",
-            str(path),
-            "--no-live",
-            "--ray-address",
-            ray_head,
-        ],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+    run_cli(
+        small_config("cluster", out),
+        tmp_path,
+        "--ray-address",
+        ray_head,
+        env={"RAY_AUTH_MODE": "token"},
     )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     summary = json.loads((out / "cluster" / "summary.json").read_text())
     assert summary["cluster"] == {"address": ray_head, "cpus": 2.0, "gpus": 0.0}
     assert summary["methods"]["random"]["studies"][0]["trials"] == 2

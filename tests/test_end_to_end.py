@@ -4,7 +4,6 @@ CodeCarbon offline tracker and real training on scikit-learn's digits. No mocks.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,9 @@ METHODS = ["baseline", "random", "tpe"]
 
 
 @pytest.fixture(scope="module")
-def experiment(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dict[str, Any]:
+def experiment(
+    tmp_path_factory: pytest.TempPathFactory, repo_root: Path, run_cli: RunCli
+) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("e2e")
     out = tmp / "runs"
     config = {
@@ -39,20 +41,7 @@ def experiment(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dic
         "energy": {"country_iso_code": "FRA"},
         "output_dir": str(out),
     }
-    path = tmp / "e2e.yaml"
-    path.write_text(yaml.safe_dump(config))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("RAY_ADDRESS", None)
-    env.pop("MLFLOW_TRACKING_URI", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "automl_bench.cli", "run", str(path), "--no-live"],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_cli(config, tmp)
     summary = json.loads((out / "e2e" / "summary.json").read_text())
     return {"out": out, "stdout": proc.stdout, "stderr": proc.stderr, "summary": summary}
 

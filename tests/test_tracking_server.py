@@ -10,9 +10,12 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
+
+RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
+SmallConfig = Callable[[str, Path], dict[str, Any]]
 
 pytestmark = pytest.mark.slow
 
@@ -57,39 +60,12 @@ def mlflow_server(tmp_path: Path, free_port: Callable[[], int]) -> Iterator[str]
 
 
 def test_runs_are_recorded_on_the_server(
-    mlflow_server: str, tmp_path: Path, repo_root: Path
+    mlflow_server: str, tmp_path: Path, run_cli: RunCli, small_config: SmallConfig
 ) -> None:
     from mlflow.tracking import MlflowClient
 
     out = tmp_path / "runs"
-    config = {
-        "experiment": "on-server",
-        "task": "wine",
-        "space": "search_spaces/mlp.py",
-        "methods": ["baseline", "random"],
-        "seeds": [0],
-        "budget": {"trials": 2, "epochs": 2},
-        "output_dir": str(out),
-    }
-    path = tmp_path / "server.yaml"
-    path.write_text(yaml.safe_dump(config))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "automl_bench.cli",
-            "run",
-            str(path),
-            "--no-live",
-            "--tracking-uri",
-            mlflow_server,
-        ],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    run_cli(small_config("on-server", out), tmp_path, "--tracking-uri", mlflow_server)
     assert not (out / "mlflow.db").exists()  # nothing went to the local default store
     summary = json.loads((out / "on-server" / "summary.json").read_text())
     assert summary["tracking_uri"] == mlflow_server
