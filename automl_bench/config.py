@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from automl_bench.cost.countries import known_countries
+from automl_bench.cost.prices import Prices, parse_table, resolve_prices
 from automl_bench.errors import ConfigError
 from automl_bench.methods import BASELINE, METHODS
 from automl_bench.tasks import TASKS
@@ -41,9 +42,22 @@ class Resources(BaseModel):
     max_concurrent_trials: int | None = Field(default=None, gt=0)
 
 
-class Energy(BaseModel):
+class Cost(BaseModel):
+    """How measured time and energy become USD and kg CO2e (see configs/prices.yaml).
+
+    Each of ``gpu_hour``, ``cpu_hour``, ``electricity``, ``carbon_intensity`` and ``pue`` is a row
+    name of the price table or a number; electricity and carbon intensity default to the rows of
+    ``country_iso_code``.
+    """
+
     model_config = _STRICT
     country_iso_code: str = "USA"
+    prices: str = "configs/prices.yaml"
+    gpu_hour: str | float = "aws-p5.48xlarge"  # USD per GPU-hour held
+    cpu_hour: str | float = "aws-c7i"  # USD per logical CPU (vCPU) hour held
+    electricity: str | float | None = None  # USD per kWh (times the PUE)
+    carbon_intensity: str | float | None = None  # kg CO2e per kWh (times the PUE)
+    pue: str | float = "aws"
 
     @field_validator("country_iso_code")
     @classmethod
@@ -54,6 +68,20 @@ class Energy(BaseModel):
                 f"(such as USA, FRA, DEU, GBR), got {value!r}"
             )
         return value
+
+    @field_validator("gpu_hour", "cpu_hour", "electricity", "carbon_intensity", "pue")
+    @classmethod
+    def _not_negative(cls, value: str | float | None) -> str | float | None:
+        if isinstance(value, int | float) and value < 0:
+            raise ValueError(f"must be a row name or a number >= 0, got {value!r}")
+        return value
+
+
+class Deploy(BaseModel):
+    """How the final models are used: inference is measured at ``batch_size``."""
+
+    model_config = _STRICT
+    batch_size: int = Field(default=64, gt=0)
 
 
 class Tracking(BaseModel):
@@ -72,7 +100,8 @@ class ExperimentConfig(BaseModel):
     seeds: list[int] = Field(min_length=1, max_length=100)
     budget: Budget = Field(default_factory=Budget)
     resources: Resources = Field(default_factory=Resources)
-    energy: Energy = Field(default_factory=Energy)
+    cost: Cost = Field(default_factory=Cost)
+    deploy: Deploy = Field(default_factory=Deploy)
     tracking: Tracking = Field(default_factory=Tracking)
     output_dir: str = "runs"
 
@@ -122,22 +151,22 @@ class ExperimentConfig(BaseModel):
         return self.budget.epochs or TASKS[self.task].info.default_epochs
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, field: str = "config") -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError("config", f"cannot read {str(path)!r}: {exc.strerror}") from None
+        raise ConfigError(field, f"cannot read {str(path)!r}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise ConfigError("config", f"{path.name} is not UTF-8 text (a YAML file)") from None
+        raise ConfigError(field, f"{path.name} is not UTF-8 text (a YAML file)") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError("config", f"{path.name} is not valid YAML{where}") from None
+        raise ConfigError(field, f"{path.name} is not valid YAML{where}") from None
     if not isinstance(raw, dict):
         raise ConfigError(
-            "config", f"{path.name} must hold a mapping of fields, got {type(raw).__name__}"
+            field, f"{path.name} must hold a mapping of fields, got {type(raw).__name__}"
         )
     return raw
 
@@ -165,8 +194,16 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
     return raw
 
 
-def _describe(error: Any, model: type[BaseModel]) -> ConfigError:
+_UNION_TAGS = {"str": "a row name", "float": "a number", "int": "a number", "none": "null"}
+
+
+def _describe(error: Any, model: type[BaseModel], others: Sequence[Any] = ()) -> ConfigError:
     loc = [str(p) for p in error["loc"]]
+    if loc and loc[-1] in _UNION_TAGS:  # a field taking several types: name the field, not a tag
+        same = [e for e in (error, *others) if [str(p) for p in e["loc"]][:-1] == loc[:-1]]
+        wanted = sorted({_UNION_TAGS.get(str(e["loc"][-1]), str(e["loc"][-1])) for e in same})
+        field = ".".join(loc[:-1])
+        return ConfigError(field, f"must be {' or '.join(wanted)}, got {error.get('input')!r}")
     field = ".".join(loc) or "config"
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -193,7 +230,8 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     try:
         return ExperimentConfig.model_validate(raw)
     except ValidationError as exc:
-        raise _describe(exc.errors()[0], ExperimentConfig) from None
+        errors = exc.errors()
+        raise _describe(errors[0], ExperimentConfig, errors[1:]) from None
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
@@ -217,4 +255,21 @@ def resolve_path(value: str, config_path: Path, field: str) -> Path:
     raise ConfigError(
         field,
         f"file {value!r} does not exist (looked in {', '.join(str(p.parent) for p in tried)})",
+    )
+
+
+def load_prices(config: ExperimentConfig, config_path: Path) -> Prices:
+    """The price table the config names, and the figures its ``cost`` section picks."""
+    cost = config.cost
+    path = resolve_path(cost.prices, config_path, "cost.prices")
+    table = parse_table(read_yaml(path, "cost.prices"), path.name)
+    return resolve_prices(
+        table,
+        path,
+        country_iso_code=cost.country_iso_code,
+        gpu_hour=cost.gpu_hour,
+        cpu_hour=cost.cpu_hour,
+        electricity=cost.electricity,
+        carbon_intensity=cost.carbon_intensity,
+        pue=cost.pue,
     )

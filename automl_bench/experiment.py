@@ -15,7 +15,9 @@ from typing import Any
 
 from rich.console import Console
 
-from automl_bench.config import ExperimentConfig, load_config, resolve_path
+from automl_bench.config import ExperimentConfig, load_config, load_prices, resolve_path
+from automl_bench.cost.prices import Prices
+from automl_bench.cost.record import CostRecord
 from automl_bench.errors import ConfigError
 from automl_bench.methods import BASELINE, METHODS
 from automl_bench.outcome import TrialOutcome
@@ -35,6 +37,7 @@ class Prepared:
     spaces: dict[str, SearchSpace]
     primary_space: str
     studies: list[StudySpec]
+    prices: Prices
 
     @property
     def total_trials(self) -> int:
@@ -56,8 +59,9 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
             )
         spaces[space.name] = space
     studies = plan_studies(config, primary.name, [s for s in spaces if s != primary.name])
+    prices = load_prices(config, path)
     text = json.dumps(config.model_dump(), indent=2)
-    return Prepared(config, path, text, spaces, primary.name, studies)
+    return Prepared(config, path, text, spaces, primary.name, studies, prices)
 
 
 def plan_studies(config: ExperimentConfig, primary: str, references: list[str]) -> list[StudySpec]:
@@ -79,6 +83,7 @@ class StudyRecord:
     spec: StudySpec
     run_id: str
     outcomes: list[TrialOutcome] = field(default_factory=list)
+    decide: CostRecord = field(default_factory=CostRecord)  # its sampler's work, in the driver
 
 
 class _Recorder:
@@ -132,7 +137,12 @@ class _Recorder:
                 and k != "epoch"
                 and k not in per_epoch
             }
-            tags = {k: v for k, v in outcome.result.items() if k.startswith("measured_")}
+            tags = {
+                k: str(v)
+                for k, v in outcome.result.items()
+                if k.removeprefix("inference_").startswith(("measured_", "energy_estimate"))
+                or k == "inference_failure_reason"
+            }
             tags["trial_status"] = outcome.status
             if outcome.reason:
                 tags["failure_reason"] = outcome.reason
@@ -166,7 +176,7 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run every study of ``prepared``; returns the summary (also written to runs/<experiment>/)."""
     from automl_bench import provenance
-    from automl_bench.runner import ray_cluster, run_trials
+    from automl_bench.runner import ray_cluster, run_trials, start_node_meters
     from automl_bench.summary import build_summary, print_table, write_summary
     from automl_bench.tasks import get_task
     from automl_bench.tracking import Tracking, default_tracking_uri
@@ -177,6 +187,11 @@ def run_experiment(
     out = Path(config.output_dir).resolve()
     started = time.monotonic()
     with ray_cluster(ray_address) as cluster:
+        # Meters first: from here on, everything the nodes spend is measured (and what no trial
+        # held, start-up included, is the idle / overhead line).
+        meter_start = time.monotonic()
+        meters = start_node_meters(config.cost.country_iso_code, out / "cache" / "codecarbon")
+        meter_start_s = time.monotonic() - meter_start
         uri = tracking_uri or config.tracking.uri or default_tracking_uri(out)
         out.mkdir(parents=True, exist_ok=True)
         tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
@@ -205,7 +220,7 @@ def run_experiment(
         recorder = _Recorder(tracking, studies, progress)
         try:
             with progress:
-                run_trials(
+                _, decide = run_trials(
                     prepared.studies,
                     prepared.spaces,
                     ctx,
@@ -217,6 +232,9 @@ def run_experiment(
         except BaseException:
             recorder.abandon()  # interrupted: open runs are marked KILLED, finished ones stay
             raise
+        for key, record in decide.items():
+            studies[key].decide = record
+        node_totals = meters.totals()
         first, last = recorder.first_start, recorder.last_end
         trials_wall_s = last - first if first is not None and last is not None else 0.0
         summary = build_summary(
@@ -230,8 +248,11 @@ def run_experiment(
             trials_wall_s=trials_wall_s,
             tracking_uri=uri,
             cluster={"address": cluster.address, "cpus": cluster.cpus, "gpus": cluster.gpus},
+            node_totals=node_totals,
+            metering={"meter_start_s": meter_start_s, "measured_from_s": meter_start - started},
         )
         _close_parent_runs(tracking, summary, studies)
+        _log_experiment_totals(tracking, summary, common_tags)
     write_summary(summary, exp_dir)
     print_table(summary, console, exp_dir)
     return summary
@@ -277,8 +298,8 @@ def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
         epochs=config.epochs,
         cpus_per_trial=config.resources.cpus_per_trial,
         gpus_per_trial=config.resources.gpus_per_trial,
-        country_iso_code=config.energy.country_iso_code,
-        meter_dir=str(cache / "codecarbon"),
+        prices=prepared.prices,
+        deploy_batch_size=config.deploy.batch_size,
     )
 
 
@@ -292,6 +313,7 @@ def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_t
 def _close_parent_runs(
     tracking: Any, summary: dict[str, Any], studies: dict[str, StudyRecord]
 ) -> None:
+    """Each study's totals per phase on its parent run: ``search_energy_kwh``, ``final_usd``..."""
     for label, method in summary["methods"].items():
         for study in method["studies"]:
             record = studies[f"{label}/seed={study['seed']}"]
@@ -300,25 +322,38 @@ def _close_parent_runs(
                 metrics["test_accuracy"] = study["test_metric"]
             if study["val_metric"] is not None:
                 metrics["val_accuracy"] = study["val_metric"]
-            for phase in ("search", "final"):
-                cost = study[phase]
-                metrics.update(
-                    {
-                        f"{phase}_wall_s": cost["wall_s"],
-                        f"{phase}_cpu_s": cost["cpu_s"],
-                        f"{phase}_energy_kwh": cost["energy_kwh"]["total"],
-                        f"{phase}_co2_kg": cost["co2_kg"],
-                    }
-                )
-            total = study["search"]["energy_kwh"]["total"] + study["final"]["energy_kwh"]["total"]
-            metrics.update(
-                energy_kwh=total,
-                co2_kg=study["search"]["co2_kg"] + study["final"]["co2_kg"],
-                wall_s=study["search"]["wall_s"] + study["final"]["wall_s"],
-            )
+            costs = {phase: CostRecord.from_dict(study[phase]) for phase in _PARENT_PHASES}
+            for phase, cost in costs.items():
+                metrics.update(cost.to_metrics(f"{phase}_"))
+            metrics.update((costs["search"] + costs["final"]).to_metrics())
             status = "FINISHED" if study["test_metric"] is not None else "FAILED"
             tags = {"best_config": json.dumps(study["best_config"])} if study["best_config"] else {}
+            tags.update((costs["search"] + costs["final"]).to_tags())
             tracking.end_run(record.run_id, status, metrics, None, tags)
+
+
+_PARENT_PHASES = ("search", "decide", "final", "inference", "inference_per_1k")
+
+
+def _log_experiment_totals(tracking: Any, summary: dict[str, Any], tags: dict[str, str]) -> None:
+    """One run for the whole experiment: totals per phase, idle / overhead, what the nodes used."""
+    cost = summary["cost"]
+    metrics: dict[str, float] = {}
+    for line in ("search", "final", "inference", "idle", "node"):
+        metrics.update(CostRecord.from_dict(cost[line]).to_metrics(f"{line}_"))
+    metrics["attributed_plus_idle_over_node"] = cost["attribution"]["ratio"]
+    prices = cost["prices"]
+    run_id = tracking.start_run(
+        name=f"{summary['experiment']} totals",
+        tags={
+            **tags,
+            "level": "experiment",
+            **{f"price_{k}": v for k, v in prices["sources"].items()},
+            **CostRecord.from_dict(cost["node"]).to_tags(),
+        },
+        params={k: v for k, v in prices.items() if k != "sources"},
+    )
+    tracking.end_run(run_id, "FINISHED", metrics, None, None)
 
 
 __all__ = ["Prepared", "plan_studies", "prepare", "run_experiment"]

@@ -8,19 +8,38 @@ import json
 import os
 import tempfile
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
+from automl_bench.cost.node_meter import NodeTotals
+from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord, total
+from automl_bench.cost.uncertainty import describe
 from automl_bench.methods import BASELINE
+from automl_bench.outcome import TrialOutcome
 from automl_bench.stats import mean_ci
-from automl_bench.trial import FINAL, SEARCH
+from automl_bench.trial import FINAL, INFERENCE, SEARCH
 
 if TYPE_CHECKING:
     from automl_bench.experiment import Prepared, StudyRecord
+
+
+def _inference(final: TrialOutcome | None) -> tuple[CostRecord, int]:
+    """The inference window's cost record and the predictions made in it."""
+    if final is None or not final.result.get(f"{INFERENCE}_predictions"):
+        return CostRecord(), 0
+    return (
+        CostRecord.from_result(final.result, f"{INFERENCE}_"),
+        int(final.result[f"{INFERENCE}_predictions"]),
+    )
+
+
+def per_1k(record: CostRecord, predictions: int) -> CostRecord:
+    return record.scaled(1000.0 / predictions) if predictions > 0 else CostRecord()
 
 
 def study_summary(record: StudyRecord) -> dict[str, Any]:
@@ -30,6 +49,7 @@ def study_summary(record: StudyRecord) -> dict[str, Any]:
     ok = [o for o in search if o.ok and o.val_accuracy is not None]
     best = max(ok, key=lambda o: o.val_accuracy or 0.0) if ok else None
     best_config = best.job.config if best else (final.job.config if final else None)
+    inference, predictions = _inference(final)
     return {
         "seed": record.spec.seed,
         "method": record.spec.method,
@@ -42,11 +62,65 @@ def study_summary(record: StudyRecord) -> dict[str, Any]:
             for o in record.outcomes
             if not o.ok
         ],
-        "search": total(o.cost for o in search).to_dict(),
+        # every search trial (failed ones at what they ran) plus the sampler's own work
+        "search": (total(o.cost for o in search) + record.decide).to_dict(),
+        "decide": record.decide.to_dict(),
         "final": (final.cost if final else CostRecord()).to_dict(),
+        "inference": inference.to_dict(),
+        "inference_predictions": predictions,
+        "inference_per_1k": per_1k(inference, predictions).to_dict(),
         "val_metric": best.val_accuracy if best else None,
         "test_metric": final.test_accuracy if final else None,
         "model_path": final.model_path if final else None,
+    }
+
+
+def experiment_cost(
+    records: list[StudyRecord],
+    node_totals: Mapping[str, NodeTotals],
+    prices: Prices,
+    metering: Mapping[str, float],
+) -> dict[str, Any]:
+    """Totals per phase, the idle / overhead line, and what the nodes measured, which the
+    phases plus idle / overhead must add up to."""
+    search, final, inference = [], [], []
+    for record in records:
+        search += [o.cost for o in record.outcomes if o.job.phase == SEARCH] + [record.decide]
+        final += [o.cost for o in record.outcomes if o.job.phase == FINAL]
+        inference += [_inference(o)[0] for o in record.outcomes if o.job.phase == FINAL]
+    per_node = {
+        node_id: (
+            prices.record(t.node, t.measured),
+            prices.record(t.idle, t.measured),
+            prices.record(t.open_windows, t.measured),
+            t.open_count,
+        )
+        for node_id, t in node_totals.items()
+    }
+    node = total(n[0] for n in per_node.values())
+    idle = total(n[1] for n in per_node.values())
+    unclosed = total(n[2] for n in per_node.values())
+    phases = {"search": total(search), "final": total(final), "inference": total(inference)}
+    attributed = sum(p.energy_kwh for p in phases.values())
+    accounted = attributed + idle.energy_kwh + unclosed.energy_kwh
+    return {
+        **{phase: record.to_dict() for phase, record in phases.items()},
+        "idle": idle.to_dict(),  # start-up, gaps between trials, capacity nobody held
+        "unclosed": unclosed.to_dict(),  # windows never closed (trials lost mid-run)
+        "node": node.to_dict(),  # what the node meters measured
+        "attribution": {
+            "node_kwh": node.energy_kwh,
+            "phases_kwh": attributed,
+            "idle_kwh": idle.energy_kwh,
+            "unclosed_kwh": unclosed.energy_kwh,
+            "ratio": accounted / node.energy_kwh if node.energy_kwh > 0 else None,
+        },
+        "nodes": {
+            node_id: {"node": n.to_dict(), "idle": i.to_dict(), "unclosed_windows": count}
+            for node_id, (n, i, _, count) in per_node.items()
+        },
+        "prices": prices.to_dict(),
+        "metering": dict(metering),
     }
 
 
@@ -62,16 +136,21 @@ def build_summary(
     trials_wall_s: float,
     tracking_uri: str,
     cluster: dict[str, Any],
+    node_totals: Mapping[str, NodeTotals],
+    metering: Mapping[str, float],
 ) -> dict[str, Any]:
     """``wall_s``: the whole run; ``trials_wall_s``: the first trial's start to the last's end."""
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     search_costs: dict[str, list[CostRecord]] = defaultdict(list)
     final_costs: dict[str, list[CostRecord]] = defaultdict(list)
+    inference_costs: dict[str, list[tuple[CostRecord, int]]] = defaultdict(list)
     for record in records:
         label = record.spec.label
         by_label[label].append(study_summary(record))
         search_costs[label] += [o.cost for o in record.outcomes if o.job.phase == SEARCH]
+        search_costs[label].append(record.decide)
         final_costs[label] += [o.cost for o in record.outcomes if o.job.phase == FINAL]
+        inference_costs[label] += [_inference(o) for o in record.outcomes if o.job.phase == FINAL]
     baseline_tests = {s["seed"]: s["test_metric"] for s in by_label.get(BASELINE, [])}
     methods: dict[str, Any] = {}
     for label, studies in by_label.items():
@@ -82,6 +161,7 @@ def build_summary(
             for s in studies
             if s["test_metric"] is not None and baseline_tests.get(s["seed"]) is not None
         ]
+        inference = inference_costs[label]
         methods[label] = {
             "studies": studies,
             "test_metric": mean_ci(tests),
@@ -89,6 +169,9 @@ def build_summary(
             "cost": {
                 "search": total(search_costs[label]).to_dict(),
                 "final": total(final_costs[label]).to_dict(),
+                "inference_per_1k": per_1k(
+                    total(r for r, _ in inference), sum(n for _, n in inference)
+                ).to_dict(),
             },
         }
     config = prepared.config
@@ -103,10 +186,12 @@ def build_summary(
         "versions": versions,
         "seeds": config.seeds,
         "budget": {"trials": config.trials, "epochs": config.epochs},
+        "deploy": {"batch_size": config.deploy.batch_size},
         "wall_s": wall_s,
         "trials_wall_s": trials_wall_s,
         "tracking_uri": tracking_uri,
         "cluster": cluster,  # address None: a local Ray started for this run
+        "cost": experiment_cost(records, node_totals, prepared.prices, metering),
         "methods": methods,
     }
 
@@ -138,7 +223,14 @@ def table_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 "failed": sum(s["failed"] for s in m["studies"]),
                 "wall_s": search["wall_s"] + final["wall_s"],
                 "energy_kwh": search["energy_kwh"]["total"] + final["energy_kwh"]["total"],
+                "energy_kwh_low": search["energy_kwh"]["band"][0] + final["energy_kwh"]["band"][0],
+                "energy_kwh_high": search["energy_kwh"]["band"][1] + final["energy_kwh"]["band"][1],
                 "co2_g": 1000 * (search["co2_kg"] + final["co2_kg"]),
+                "usd": search["usd"] + final["usd"],
+                "inference_per_1k_j": 3.6e6 * m["cost"]["inference_per_1k"]["energy_kwh"]["total"],
+                "energy_measured": describe(
+                    (CostRecord.from_dict(search) + CostRecord.from_dict(final)).measured
+                ),
             }
         )
     return rows
@@ -173,6 +265,13 @@ def _keep_previous(exp_dir: Path) -> None:
             os.replace(exp_dir / name, history / f"{stamp}-{name}")
 
 
+def _with_band(value: float, low: float, high: float) -> str:
+    """``1.3e-05 +-40%``: the band as a relative half-width (symmetric for one method)."""
+    if value <= 0:
+        return f"{value:.2g}"
+    return f"{value:.2g} +-{100 * (high - low) / (2 * value):.0f}%"
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
@@ -184,12 +283,14 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
     )
     for name in (
         "method",
-        "test acc % (mean ± std)",
-        "Δ vs baseline, points [95% CI]",
+        "test acc %",
+        "Δ points [95% CI]",
         "trials (failed)",
-        "trial wall-clock s",
+        "wall s",
         "energy kWh",
         "CO2 g",
+        "USD",
+        "J / 1k pred.",
     ):
         table.add_column(name, justify="left" if name == "method" else "right")
     rows = table_rows(summary)
@@ -212,10 +313,21 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
             delta,
             f"{row['trials']} ({row['failed']})",
             f"{row['wall_s']:.1f}",
-            f"{row['energy_kwh']:.2e}",
-            f"{row['co2_g']:.3f}",
+            _with_band(row["energy_kwh"], row["energy_kwh_low"], row["energy_kwh_high"]),
+            f"{row['co2_g']:.3g}",
+            f"{row['usd']:.3g}",
+            f"{row['inference_per_1k_j']:.2f}",
         )
     console.print(table)
+    cost = summary["cost"]
+    node, idle = cost["node"], cost["idle"]
+    node_kwh, idle_kwh = node["energy_kwh"]["total"], idle["energy_kwh"]["total"]
+    share = idle_kwh / node_kwh if node_kwh else 0.0
+    console.print(
+        f"energy measured: {node['estimate']}. The nodes used {node_kwh:.2e} kWh "
+        f"(USD {node['usd']:.4f}); idle / overhead {idle_kwh:.2e} kWh ({100 * share:.0f}%), "
+        "in no method's figures."
+    )
     failed = sum(r["failed"] for r in rows)
     where = exp_dir if exp_dir is not None else Path(summary["experiment"])
     console.print(

@@ -1,7 +1,10 @@
 """One trial on a worker: load the task, build the model, train, meter, report.
 
 A search trial trains on the train split and is scored on validation. A final training
-retrains the chosen configuration on train + validation and is scored once on test.
+retrains the chosen configuration on train + validation and is scored once on test, then its
+inference is measured at the deployment batch size (the ``inference`` phase, its own window).
+Every phase is a window on the node meter: its closing result carries the phase's cost record
+(and, for a final training, the inference window's under ``inference_``).
 
 No Ray here: the runner hands ``run_trial`` a ``report`` function (Tune's, in practice).
 Every trial reports its epochs as it trains (each result carries the epochs since the last one
@@ -20,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from automl_bench.cost.prices import Prices
+from automl_bench.cost.window import WindowMeter, metered
 from automl_bench.seeding import init_seed
 
-SEARCH, FINAL = "search", "final"
-PHASES = (SEARCH, FINAL)
+SEARCH, FINAL, INFERENCE = "search", "final", "inference"
+PHASES = (SEARCH, FINAL, INFERENCE)
 
 # (metrics, directory holding the finished model or None) -> None
 Reporter = Callable[[dict[str, Any], Path | None], None]
@@ -51,8 +56,9 @@ class TrialContext:
     epochs: int
     cpus_per_trial: float
     gpus_per_trial: float
-    country_iso_code: str
-    meter_dir: str
+    prices: Prices
+    deploy_batch_size: int = 64
+    inference_seconds: float = 1.0  # how long inference is measured for
     # Each report waits for the driver to take it: epochs shorter than this are sent in batches
     # (``epoch_history``); 0 reports every epoch on its own.
     report_interval_s: float = 1.0
@@ -62,11 +68,11 @@ def failure_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter) -> None:
+def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: WindowMeter) -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
-    from automl_bench.cost.meter import measure
+    from automl_bench.inference import predict_for, warm_up
     from automl_bench.space import load_search_space
     from automl_bench.tasks import load_task
     from automl_bench.train import EpochMetrics, TrainSettings, evaluate, train
@@ -80,15 +86,13 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter) -> None:
     last_report = time.monotonic()
     error: BaseException | None = None
     model_dir: Path | None = None
-    with (
-        threadpool_limits(limits=threads),
-        measure(
-            ctx.country_iso_code, Path(ctx.meter_dir), ctx.gpus_per_trial if use_gpu else 0.0
-        ) as measurement,
-    ):
+    model: Any = None
+    x_test: Any = None
+    with threadpool_limits(limits=threads), metered(meter, ctx.prices) as measurement:
         try:
             space = load_search_space(ctx.spaces[job.space])
             data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device)
+            x_test = data.x_test
             seed = init_seed(job.seed, job.phase)
             torch.manual_seed(seed)
             model = space.build(dict(job.config), data.info).to(device)
@@ -130,11 +134,19 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter) -> None:
             closing["trial_status"] = "failed"
             closing["failure_reason"] = failure_reason(exc)
     closing["epoch_history"] = pending
-    record = measurement.record
-    closing.update(record.to_metrics())
-    closing.update({f"measured_{k}": v for k, v in record.measured.items()})
-    if measurement.carbon_intensity_kg_per_kwh is not None:
-        closing["carbon_intensity_kg_per_kwh"] = measurement.carbon_intensity_kg_per_kwh
+    closing.update(measurement.record.to_result())
+    if job.phase == FINAL and error is None:
+        try:
+            with threadpool_limits(limits=threads):
+                warm_up(model, x_test, ctx.deploy_batch_size)
+                with metered(meter, ctx.prices) as inference:
+                    made = predict_for(model, x_test, ctx.deploy_batch_size, ctx.inference_seconds)
+            closing.update(inference.record.to_result(f"{INFERENCE}_"))
+            closing.update(inference.record.scaled(1000 / made).to_metrics(f"{INFERENCE}_per_1k_"))
+            closing[f"{INFERENCE}_predictions"] = made
+            closing[f"{INFERENCE}_batch_size"] = ctx.deploy_batch_size
+        except Exception as exc:  # the trained, tested model stands; inference is marked failed
+            closing[f"{INFERENCE}_failure_reason"] = failure_reason(exc)
     report(closing, model_dir)
     if error is not None:
         raise error

@@ -32,17 +32,22 @@ def free_port() -> Callable[[], int]:
 
 
 def _run_cli(
-    config: dict[str, Any], folder: Path, *args: str, env: dict[str, str] | None = None
+    config: dict[str, Any],
+    folder: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Write ``config`` to ``folder`` and run ``automl-bench run`` on it in a real process,
-    from the repository root, with no cluster or tracking server inherited from the caller."""
+    from the repository root, with no cluster or tracking server inherited from the caller.
+    ``prefix`` goes before the command (a wrapper such as ``unshare``)."""
     path = folder / f"{config['experiment']}.yaml"
     path.write_text(yaml.safe_dump(config))
     drop = ("RAY_ADDRESS", "MLFLOW_TRACKING_URI")
     full_env = {k: v for k, v in os.environ.items() if k not in drop}
     full_env.update({"PYTHONUNBUFFERED": "1", **(env or {})})
     proc = subprocess.run(
-        [sys.executable, "-m", "automl_bench.cli", "run", str(path), "--no-live", *args],
+        [*prefix, sys.executable, "-m", "automl_bench.cli", "run", str(path), "--no-live", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -35,7 +35,7 @@ GOOD: dict[str, Any] = {
     "methods": ["baseline", "random"],
     "seeds": [0, 1],
     "budget": {"trials": 2, "epochs": 1},
-    "energy": {"country_iso_code": "FRA"},
+    "cost": {"country_iso_code": "FRA"},
 }
 
 SPACE_HEAD = """\
@@ -71,13 +71,27 @@ class Case:
     space_code: str | None = None  # written next to the config; the config's space names it
     overrides: tuple[str, ...] = ()  # --set items
     no_file: bool = False  # the config file itself does not exist
+    prices_text: str | None = None  # a price table written next to the config; cost.prices names it
+
+
+PRICES_OK = """\
+gpu_hour:
+  g: {usd: 1.0, source: "a page", date: "2026-01"}
+cpu_hour:
+  c: {usd: 0.05, source: "a page", date: "2026-01"}
+electricity:
+  FRA: {usd: 0.2, source: "a page", date: "2026-01"}
+pue:
+  p: {pue: 1.2, source: "a page", date: "2026-01"}
+"""
+PRICED = {"country_iso_code": "FRA", "gpu_hour": "g", "cpu_hour": "c", "pue": "p"}
 
 
 CASES = [
     # the config's own fields
     Case("unknown_top_level_key", "epochs", {"epochs": 3}),
     Case("unknown_budget_key", "budget.epoch", {"budget": {"trials": 2, "epoch": 1}}),
-    Case("unknown_energy_key", "energy.country", {"energy": {"country": "FRA"}}),
+    Case("unknown_cost_key", "cost.country", {"cost": {"country": "FRA"}}),
     Case("trials_is_a_word", "budget.trials", {"budget": {"trials": "many"}}),
     Case("seeds_is_a_string", "seeds", {"seeds": "0"}),
     Case("epochs_is_a_float", "budget.epochs", {"budget": {"epochs": 2.5}}),
@@ -100,8 +114,28 @@ CASES = [
     Case("missing_task", "task", {"task": DROP}),
     Case("missing_space", "space", {"space": DROP}),
     Case("missing_seeds", "seeds", {"seeds": DROP}),
-    Case("unknown_country", "energy.country_iso_code", {"energy": {"country_iso_code": "XYZ"}}),
+    Case("unknown_country", "cost.country_iso_code", {"cost": {"country_iso_code": "XYZ"}}),
     Case("experiment_with_slash", "experiment", {"experiment": "team/quickstart"}),
+    # prices (configs/prices.yaml or the config's own table and numbers)
+    Case("unknown_gpu_row", "cost.gpu_hour", {"cost": {"gpu_hour": "aws-p99.huge"}}),
+    Case("negative_cpu_price", "cost.cpu_hour", {"cost": {"cpu_hour": -0.1}}),
+    Case("pue_below_one", "cost.pue", {"cost": {"pue": 0.9}}),
+    Case("price_is_a_list", "cost.electricity", {"cost": {"electricity": [0.2]}}),
+    Case("no_tariff_for_country", "cost.electricity", {"cost": {"country_iso_code": "MEX"}}),
+    Case("prices_file_missing", "cost.prices", {"cost": {"prices": "configs/no_prices.yaml"}}),
+    Case("prices_not_yaml", "cost.prices", prices_text="gpu_hour: [unclosed\n"),
+    Case(
+        "price_row_without_source",
+        "cost.prices",
+        prices_text=PRICES_OK.replace('g: {usd: 1.0, source: "a page", ', "g: {usd: 1.0, "),
+    ),
+    Case(
+        "price_row_negative",
+        "cost.prices",
+        prices_text=PRICES_OK.replace("usd: 0.05", "usd: -0.05"),
+    ),
+    Case("unknown_price_table", "cost.prices", prices_text=PRICES_OK + "gpu_hours: {}\n"),
+    Case("zero_deploy_batch", "deploy.batch_size", {"deploy": {"batch_size": 0}}),
     Case("experiment_dotdot", "experiment", {"experiment": "../escape"}),
     # the config file itself
     Case("config_not_yaml", "config", text="experiment: [unclosed\ntask: wine\n"),
@@ -212,6 +246,8 @@ RUN_IDS = [
     "unknown_country",
     "set_without_equals",
     "experiment_with_slash",
+    "unknown_gpu_row",
+    "price_row_without_source",
 ]
 # ... and `validate` for these (an out-of-range baseline only through validate: were it
 # accepted, `run` would start an experiment).
@@ -235,6 +271,10 @@ def write_case(case: Case, folder: Path) -> tuple[Path, Path]:
         config.write_bytes(data)
         return config, out
     raw: dict[str, Any] = {**GOOD, "output_dir": str(out)}
+    if case.prices_text is not None:
+        prices = folder / "prices.yaml"
+        prices.write_text(case.prices_text)
+        raw["cost"] = {**PRICED, "prices": str(prices)}
     if case.space_code is not None:
         space = folder / f"space_{case.id}.py"
         space.write_text(case.space_code)

@@ -47,7 +47,7 @@ def test_valid_config_parses_every_field() -> None:
         reference_spaces=["search_spaces/cnn1d.py"],
         budget={"trials": 7, "epochs": 3},
         resources={"cpus_per_trial": 2, "gpus_per_trial": 0.25, "max_concurrent_trials": 4},
-        energy={"country_iso_code": "DEU"},
+        cost={"country_iso_code": "DEU"},
         tracking={"uri": "sqlite:////tmp/x.db"},
         output_dir="elsewhere",
     )
@@ -64,7 +64,7 @@ def test_valid_config_parses_every_field() -> None:
     assert config.resources.cpus_per_trial == 2.0
     assert config.resources.gpus_per_trial == 0.25
     assert config.resources.max_concurrent_trials == 4
-    assert config.energy.country_iso_code == "DEU"
+    assert config.cost.country_iso_code == "DEU"
     assert config.tracking.uri == "sqlite:////tmp/x.db"
     assert config.output_dir == "elsewhere"
 
@@ -75,7 +75,7 @@ def test_optional_sections_take_their_defaults() -> None:
     assert config.resources.cpus_per_trial == 1.0
     assert config.resources.gpus_per_trial == 0.0
     assert config.resources.max_concurrent_trials is None
-    assert config.energy.country_iso_code == "USA"
+    assert config.cost.country_iso_code == "USA"
     assert config.tracking.uri is None
     assert config.output_dir == "runs"
 
@@ -86,7 +86,7 @@ def test_quickstart_config_loads() -> None:
     assert config.task == "mnist1d"
     assert config.methods == ["baseline", "random", "tpe"]
     assert (config.trials, config.epochs) == (4, 8)
-    assert config.energy.country_iso_code == "FRA"
+    assert config.cost.country_iso_code == "FRA"
 
 
 # --- the task's default budget ---------------------------------------------------------------
@@ -147,7 +147,7 @@ def test_default_budget_is_not_shared_between_configs() -> None:
         ({"seeds": "0"}, "seeds"),
         ({"methods": ["random"]}, "methods"),
         ({"task": "imagenet"}, "task"),
-        ({"energy": {"country_iso_code": "XXX"}}, "energy.country_iso_code"),
+        ({"cost": {"country_iso_code": "XXX"}}, "cost.country_iso_code"),
         ({"experiment": "a/b"}, "experiment"),
         ({"surprise": 1}, "surprise"),
     ],
@@ -258,10 +258,10 @@ def test_override_a_nested_key_with_an_int() -> None:
 
 def test_override_creates_a_missing_section() -> None:
     raw = minimal()
-    apply_overrides(raw, ["energy.country_iso_code=DEU", "budget.epochs=2"])
-    assert raw["energy"] == {"country_iso_code": "DEU"}
+    apply_overrides(raw, ["cost.country_iso_code=DEU", "budget.epochs=2"])
+    assert raw["cost"] == {"country_iso_code": "DEU"}
     assert raw["budget"] == {"epochs": 2}
-    assert parse_config(raw).energy.country_iso_code == "DEU"
+    assert parse_config(raw).cost.country_iso_code == "DEU"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The whole stack, for real: the CLI, Ray Tune + OptunaSearch, an MLflow SQLite store, a
-CodeCarbon offline tracker and real training on scikit-learn's digits. No mocks."""
+CodeCarbon node meter and real training on scikit-learn's digits. No mocks."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def experiment(
         "methods": METHODS,
         "seeds": SEEDS,
         "budget": {"trials": TRIALS, "epochs": EPOCHS},
-        "energy": {"country_iso_code": "FRA"},
+        "cost": {"country_iso_code": "FRA"},
         "output_dir": str(out),
     }
     proc = run_cli(config, tmp)
@@ -102,7 +102,11 @@ def _runs(out: Path) -> tuple[Any, list[Any]]:
 
 def test_mlflow_holds_parent_and_child_runs(experiment: dict[str, Any]) -> None:
     client, runs = _runs(experiment["out"])
-    parents = {r.info.run_id: r for r in runs if "mlflow.parentRunId" not in r.data.tags}
+    parents = {
+        r.info.run_id: r
+        for r in runs
+        if "mlflow.parentRunId" not in r.data.tags and r.data.tags.get("level") != "experiment"
+    }
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
     # one parent per study: 3 methods x 2 seeds, plus the reference baseline x 2 seeds
     assert len(parents) == (len(METHODS) + 1) * len(SEEDS)
@@ -132,6 +136,110 @@ def test_mlflow_holds_parent_and_child_runs(experiment: dict[str, Any]) -> None:
         assert parent.data.tags["version.torch"]
         artifacts = [a.path for a in client.list_artifacts(parent.info.run_id)]
         assert "config.json" in artifacts
+
+
+def _child_energy(metrics: dict[str, float]) -> float:
+    return metrics["energy_kwh"] + metrics.get("inference_energy_kwh", 0.0)
+
+
+def test_every_trial_and_phase_carries_its_full_cost_record(experiment: dict[str, Any]) -> None:
+    from automl_bench.cost.record import METRIC_NAMES
+
+    _, runs = _runs(experiment["out"])
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    for child in children:
+        metrics, tags = child.data.metrics, child.data.tags
+        assert set(METRIC_NAMES) <= set(metrics), set(METRIC_NAMES) - set(metrics)
+        assert tags["measured_cpu"] in {"rapl", "tdp-estimate", "constant"}
+        assert tags["measured_ram"] == "estimate" and tags["measured_gpu"] in {"nvml", "none"}
+        assert tags["measured_cpu"] in tags["energy_estimate"]  # the band, next to the figure
+        assert metrics["energy_kwh_low"] < metrics["energy_kwh"] < metrics["energy_kwh_high"]
+        assert metrics["co2_kg"] > 0 and metrics["usd"] > 0 and metrics["core_s"] > 0
+        assert metrics["pue"] >= 1 and metrics["carbon_intensity_kg_per_kwh"] > 0
+        if tags["phase"] == "final":  # the inference phase rides on the final training's run
+            assert metrics["inference_predictions"] > 0 and metrics["inference_batch_size"] == 64
+            assert metrics["inference_energy_kwh"] > 0
+            assert metrics["inference_per_1k_energy_kwh"] == pytest.approx(
+                metrics["inference_energy_kwh"] * 1000 / metrics["inference_predictions"]
+            )
+            assert tags["inference_measured_cpu"] == tags["measured_cpu"]
+    parents = [
+        r
+        for r in runs
+        if "mlflow.parentRunId" not in r.data.tags and r.data.tags.get("level") != "experiment"
+    ]
+    for parent in parents:
+        metrics = parent.data.metrics
+        for phase in ("search", "decide", "final", "inference", "inference_per_1k"):
+            assert f"{phase}_energy_kwh" in metrics and f"{phase}_usd" in metrics
+        assert metrics["final_energy_kwh"] > 0 and metrics["inference_energy_kwh"] > 0
+        searching = parent.data.tags["method"] != "baseline"
+        assert (metrics["decide_wall_s"] > 0) == searching  # the sampler's own work
+        assert (metrics["search_energy_kwh"] > 0) == searching
+    (totals,) = [r for r in runs if r.data.tags.get("level") == "experiment"]
+    for line in ("search", "final", "inference", "idle", "node"):
+        assert totals.data.metrics[f"{line}_energy_kwh"] > 0, line
+    assert totals.data.tags["price_electricity"].startswith("FRA: ")
+    assert totals.data.tags["price_gpu_hour"].startswith("aws-p5.48xlarge: ")
+
+
+def test_trials_energy_plus_idle_is_what_the_node_measured(experiment: dict[str, Any]) -> None:
+    """The attribution invariant, from what MLflow holds: every trial run's energy (its
+    training and, for finals, inference), each study's decision-making, and the idle /
+    overhead line add up to the node meter's measured energy within 5%."""
+    _, runs = _runs(experiment["out"])
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    (totals,) = [r for r in parents if r.data.tags.get("level") == "experiment"]
+    studies = [r for r in parents if r.data.tags.get("level") != "experiment"]
+    trials_kwh = sum(_child_energy(c.data.metrics) for c in children)
+    decide_kwh = sum(p.data.metrics["decide_energy_kwh"] for p in studies)
+    idle_kwh = totals.data.metrics["idle_energy_kwh"]
+    node_kwh = totals.data.metrics["node_energy_kwh"]
+    assert 0 < idle_kwh < node_kwh
+    assert trials_kwh + decide_kwh + idle_kwh == pytest.approx(node_kwh, rel=0.05)
+    # the failed trials are in there, charged for what they ran
+    failed = [c for c in children if c.info.status == "FAILED"]
+    assert failed and all(c.data.metrics["energy_kwh"] > 0 for c in failed)
+    # and summary.json says the same
+    cost = experiment["summary"]["cost"]
+    assert cost["attribution"]["ratio"] == pytest.approx(1.0, rel=0.05)
+    assert cost["node"]["energy_kwh"]["total"] == pytest.approx(node_kwh)
+    phases = sum(cost[p]["energy_kwh"]["total"] for p in ("search", "final", "inference"))
+    assert phases == pytest.approx(trials_kwh + decide_kwh)
+
+
+def test_summary_keeps_phases_apart_with_their_measurement_methods(
+    experiment: dict[str, Any],
+) -> None:
+    for label, method in experiment["summary"]["methods"].items():
+        for study in method["studies"]:
+            for phase in ("search", "decide", "final", "inference", "inference_per_1k"):
+                record = study[phase]
+                if record["wall_s"] == 0:  # a baseline has no search: nothing spent, nothing said
+                    assert record["energy_kwh"]["total"] == 0 and record["measured"] == {}
+                    continue
+                assert set(record["measured"]) == {"cpu", "gpu", "ram"}, (label, phase)
+                assert record["estimate"], (label, phase)
+            search, decide = study["search"], study["decide"]
+            if label in ("random", "tpe"):
+                assert 0 < decide["wall_s"] < search["wall_s"]
+                assert search["energy_kwh"]["total"] > decide["energy_kwh"]["total"] > 0
+            else:
+                assert search["wall_s"] == 0 and decide["wall_s"] == 0
+            assert study["inference_predictions"] > 0
+            assert study["inference_per_1k"]["energy_kwh"]["total"] == pytest.approx(
+                study["inference"]["energy_kwh"]["total"] * 1000 / study["inference_predictions"]
+            )
+        assert method["cost"]["inference_per_1k"]["energy_kwh"]["total"] > 0
+    prices = experiment["summary"]["cost"]["prices"]
+    assert set(prices["sources"]) == {
+        "gpu_hour",
+        "cpu_hour",
+        "electricity",
+        "carbon_intensity",
+        "pue",
+    }
 
 
 def test_ui_serves_the_runs_on_loopback(

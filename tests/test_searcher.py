@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import pytest
 from ray.tune.search import Searcher
 
+from automl_bench.cost.attribution import Holding, Reading
+from automl_bench.cost.node_meter import NodeMeter
+from automl_bench.cost.prices import Prices
+from automl_bench.cost.window import LocalWindowMeter, Unmetered
 from automl_bench.runner.searcher import StudySearcher
 from automl_bench.space import load_search_space
 from automl_bench.study import StudySpec
@@ -19,7 +24,26 @@ def _searcher(repo_root: Path, n_trials: int = 3) -> StudySearcher:
         StudySpec("random", 0, "mlp", n_trials, "random"),
         StudySpec("tpe", 0, "mlp", n_trials, "tpe"),
     ]
-    return StudySearcher(studies, {"mlp": space})
+    return StudySearcher(studies, {"mlp": space}, Unmetered(), PRICES)
+
+
+PRICES = Prices(4.0, 0.05, 0.2, 0.3, 1.0)
+
+
+class TenWattsOfCpu:
+    """A scripted node: 10 W of CPU, whatever the load, read against the real clock."""
+
+    measured: ClassVar[dict[str, str]] = {"cpu": "constant", "gpu": "none", "ram": "none"}
+
+    def __init__(self) -> None:
+        import time
+
+        self._time, self._last = time.monotonic, time.monotonic()
+
+    def read(self) -> Reading:
+        now = self._time()
+        seconds, self._last = now - self._last, now
+        return Reading(cpu_kwh=10 * seconds / 3.6e6)
 
 
 def _result(value: float) -> dict[str, Any]:
@@ -56,7 +80,9 @@ def test_baseline_final_first_then_interleaved_search_then_finals(repo_root: Pat
 
 def test_a_study_whose_trials_all_fail_gets_no_final_training(repo_root: Path) -> None:
     space = load_search_space(repo_root / "search_spaces" / "mlp.py")
-    s = StudySearcher([StudySpec("random", 0, "mlp", 2, "random")], {"mlp": space})
+    s = StudySearcher(
+        [StudySpec("random", 0, "mlp", 2, "random")], {"mlp": space}, Unmetered(), PRICES
+    )
     assert isinstance(s.suggest("a"), dict) and isinstance(s.suggest("b"), dict)
     s.on_trial_complete("a", None, error=True)
     s.on_trial_complete("b", {"trial_status": "failed"}, error=False)
@@ -77,3 +103,23 @@ def test_optuna_learns_every_search_result(repo_root: Path) -> None:
         study = s._optuna[f"{method}/seed=0"]._ot_study
         assert [t.value for t in study.trials] == values
         assert len(values) == 2
+
+
+def test_what_the_sampler_spends_deciding_is_charged_to_its_study(repo_root: Path) -> None:
+    space = load_search_space(repo_root / "search_spaces" / "mlp.py")
+    node = NodeMeter(TenWattsOfCpu(), node_cpus=2)
+    studies = [
+        StudySpec("baseline", 0, "mlp", 0, "baseline"),
+        StudySpec("tpe", 0, "mlp", 3, "tpe"),
+    ]
+    s = StudySearcher(studies, {"mlp": space}, LocalWindowMeter(node, Holding(1.0)), PRICES)
+    assert s.suggest("b")["phase"] == "final"  # type: ignore[index]
+    for i in range(3):
+        assert s.suggest(f"t{i}")["phase"] == "search"  # type: ignore[index]
+        s.on_trial_complete(f"t{i}", _result(0.5 + i / 10))
+    spent = s.decide["tpe/seed=0"]
+    assert set(s.decide) == {"tpe/seed=0"}  # a baseline decides nothing
+    assert spent.wall_s > 0 and spent.cpu_s > 0
+    # one CPU of two held: half of the node's 10 W for as long as the sampler worked
+    assert spent.energy_kwh == pytest.approx(10 * spent.wall_s / 3.6e6 / 2, rel=0.01)
+    assert spent.measured == TenWattsOfCpu.measured

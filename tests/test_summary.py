@@ -4,8 +4,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from automl_bench.cost import CostRecord
-from automl_bench.summary import write_summary
+from automl_bench.cost.attribution import Energy
+from automl_bench.cost.node_meter import NodeTotals
+from automl_bench.cost.prices import Prices
+from automl_bench.experiment import StudyRecord
+from automl_bench.outcome import TrialOutcome
+from automl_bench.study import StudySpec
+from automl_bench.summary import experiment_cost, study_summary, write_summary
+from automl_bench.trial import TrialJob
+
+PRICES = Prices(4.0, 0.05, 0.2, 0.3, 1.25)
+MEASURED = {"cpu": "tdp-estimate", "gpu": "nvml", "ram": "estimate"}
 
 
 def _summary(created: str, accuracy: float) -> dict[str, Any]:
@@ -18,7 +30,7 @@ def _summary(created: str, accuracy: float) -> dict[str, Any]:
                 "studies": [{"seed": 0, "trials": 0, "failed": 0}],
                 "test_metric": {"n": 1, "mean": accuracy, "std": None, "ci95": None},
                 "delta_vs_baseline": {"n": 1, "mean": 0.0, "std": None, "ci95": None},
-                "cost": {"search": cost, "final": cost},
+                "cost": {"search": cost, "final": cost, "inference_per_1k": cost},
             }
         },
     }
@@ -38,3 +50,60 @@ def test_a_new_run_never_overwrites_an_earlier_summary(tmp_path: Path) -> None:
     assert old["methods"]["baseline"]["test_metric"]["mean"] == 0.5
     csv_rows = (tmp_path / "summary.csv").read_text().splitlines()
     assert csv_rows[0].startswith("method,seeds,test_accuracy_mean") and len(csv_rows) == 2
+
+
+def _outcome(
+    i: int, phase: str, usage: Energy, ok: bool = True, inference: Energy | None = None
+) -> TrialOutcome:
+    result: dict[str, object] = {
+        "trial_status": "ok" if ok else "failed",
+        **PRICES.record(usage, MEASURED, cpu_s=1.0).to_result(),
+    }
+    if ok and phase == "search":
+        result["val_accuracy"] = 0.5 + i / 100
+    if inference is not None:
+        result.update(PRICES.record(inference, MEASURED).to_result("inference_"))
+        result["inference_predictions"] = 4000
+        result["test_accuracy"] = 0.9
+    job = TrialJob("random/seed=0", "random", 0, phase, "mlp", {"width": i})
+    return TrialOutcome(f"t{i}", job, "ok" if ok else "failed", result)  # type: ignore[arg-type]
+
+
+def test_phases_add_up_and_idle_closes_the_books() -> None:
+    """Scripted usage through the real pricing, study summary and experiment totals."""
+    search = [Energy(10, 10, 0, 1e-3, 0, 1e-4), Energy(5, 5, 0, 4e-4, 0, 5e-5)]
+    final, inference = Energy(20, 20, 5, 2e-3, 3e-3, 2e-4), Energy(1, 1, 0.25, 1e-5, 4e-5, 1e-6)
+    decide = PRICES.record(Energy(0.2, 0.2, 0, 2e-5, 0, 0), MEASURED, cpu_s=0.2)
+    record = StudyRecord(
+        StudySpec("random", 0, "mlp", 2, "random"),
+        "run",
+        [
+            _outcome(1, "search", search[0]),
+            _outcome(2, "search", search[1], ok=False),  # failed: charged for what it ran
+            _outcome(3, "final", final, inference=inference),
+        ],
+        decide,
+    )
+    study = study_summary(record)
+    search_kwh = sum(e.kwh for e in search) + decide.energy_kwh
+    assert study["search"]["energy_kwh"]["total"] == pytest.approx(search_kwh)
+    assert study["search"]["wall_s"] == pytest.approx(15.2)
+    assert study["failed"] == 1 and study["best_config"] == {"width": 1}
+    assert study["final"]["energy_kwh"]["gpu"] == pytest.approx(3e-3)
+    assert study["final"]["usd_compute"] == pytest.approx((20 * 0.05 + 5 * 4.0) / 3600)
+    assert study["inference"]["energy_kwh"]["total"] == pytest.approx(inference.kwh)
+    assert study["inference_per_1k"]["energy_kwh"]["total"] == pytest.approx(inference.kwh / 4)
+    assert study["inference_per_1k"]["co2_kg"] == pytest.approx(inference.kwh / 4 * 1.25 * 0.3)
+
+    idle = Energy(30, 40, 10, 5e-4, 1e-3, 1e-4)
+    windows = search[0] + search[1] + final + inference + Energy(0.2, 0.2, 0, 2e-5, 0, 0)
+    totals = NodeTotals(windows + idle, windows, Energy(), idle, MEASURED)
+    cost = experiment_cost([record], {"node-1": totals}, PRICES, {"meter_start_s": 2.0})
+    assert cost["attribution"]["ratio"] == pytest.approx(1.0)
+    assert cost["idle"]["energy_kwh"]["total"] == pytest.approx(idle.kwh)
+    assert cost["idle"]["usd"] == pytest.approx(PRICES.record(idle, MEASURED).usd)
+    node_usd = cost["node"]["usd"]
+    phases_usd = sum(cost[p]["usd"] for p in ("search", "final", "inference"))
+    assert phases_usd + cost["idle"]["usd"] == pytest.approx(node_usd)
+    assert cost["node"]["co2_kg"] == pytest.approx((windows + idle).kwh * 1.25 * 0.3)
+    assert cost["prices"]["pue"] == 1.25 and cost["metering"] == {"meter_start_s": 2.0}

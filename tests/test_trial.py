@@ -9,7 +9,31 @@ from typing import Any
 import pytest
 import torch
 
+from automl_bench.cost.attribution import Holding
+from automl_bench.cost.node_meter import NodeMeter
+from automl_bench.cost.prices import Prices
+from automl_bench.cost.sources import CodeCarbonSource
+from automl_bench.cost.window import LocalWindowMeter
 from automl_bench.trial import TrialContext, TrialJob, run_trial
+
+PRICES = Prices(
+    gpu_hour_usd=4.0,
+    cpu_hour_usd=0.05,
+    electricity_usd_per_kwh=0.2,
+    carbon_intensity_kg_per_kwh=0.05,
+    pue=1.2,
+)
+
+
+@pytest.fixture(scope="module")
+def node_meter(tmp_path_factory: pytest.TempPathFactory) -> NodeMeter:
+    """A real CodeCarbon meter for the machine, started once (2-3 s)."""
+    return NodeMeter(CodeCarbonSource("FRA", tmp_path_factory.mktemp("codecarbon")), 2.0)
+
+
+@pytest.fixture()
+def meter(node_meter: NodeMeter) -> LocalWindowMeter:
+    return LocalWindowMeter(node_meter, Holding(cpus=1.0))
 
 
 @pytest.fixture()
@@ -24,18 +48,21 @@ def ctx(tmp_path: Path, repo_root: Path) -> TrialContext:
         epochs=2,
         cpus_per_trial=1,
         gpus_per_trial=0,
-        country_iso_code="FRA",
-        meter_dir=str(tmp_path / "meter"),
+        prices=PRICES,
+        deploy_batch_size=32,
+        inference_seconds=0.3,
     )
 
 
-def _run(job: TrialJob, ctx: TrialContext) -> list[tuple[dict[str, Any], Path | None]]:
+def _run(
+    job: TrialJob, ctx: TrialContext, meter: LocalWindowMeter
+) -> list[tuple[dict[str, Any], Path | None]]:
     reports: list[tuple[dict[str, Any], Path | None]] = []
 
     def report(metrics: dict[str, Any], model_dir: Path | None) -> None:
         reports.append(({**metrics, "threads_seen": torch.get_num_threads()}, model_dir))
 
-    run_trial(job, ctx, report)
+    run_trial(job, ctx, report, meter)
     return reports
 
 
@@ -46,10 +73,10 @@ def _baseline(repo_root: Path) -> dict[str, Any]:
 
 
 def test_a_search_trial_reports_each_epoch_then_its_cost(
-    ctx: TrialContext, repo_root: Path
+    ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
 ) -> None:
     job = TrialJob("random/seed=0", "random", 0, "search", "mlp", _baseline(repo_root))
-    reports = _run(job, replace(ctx, report_interval_s=0))  # every epoch on its own
+    reports = _run(job, replace(ctx, report_interval_s=0), meter)  # every epoch on its own
     epochs, (closing, model_dir) = reports[:-1], reports[-1]
     assert [r["epoch"] for r, _ in epochs] == [1, 2]
     assert [[e["epoch"] for e in r["epoch_history"]] for r, _ in epochs] == [[1], [2]]
@@ -60,12 +87,25 @@ def test_a_search_trial_reports_each_epoch_then_its_cost(
     assert "test_accuracy" not in closing  # search never sees the test split
     assert closing["energy_kwh"] > 0 and closing["wall_s"] > 0 and closing["co2_kg"] > 0
     assert closing["measured_cpu"] in {"rapl", "tdp-estimate", "constant"}
+    assert closing["measured_ram"] == "estimate" and closing["measured_gpu"] == "none"
+    assert "tdp-estimate +-40%" in closing["energy_estimate"] or closing["measured_cpu"] != (
+        "tdp-estimate"
+    )
+    # priced with the context's figures: CO2 and the electricity bill apply the PUE
+    assert closing["co2_kg"] == pytest.approx(closing["energy_kwh"] * 1.2 * 0.05)
+    assert closing["usd_energy"] == pytest.approx(closing["energy_kwh"] * 1.2 * 0.2)
+    assert closing["core_s"] == pytest.approx(closing["wall_s"])  # one CPU held
+    assert closing["usd_compute"] == pytest.approx(closing["core_s"] * 0.05 / 3600)
+    assert closing["energy_kwh_low"] < closing["energy_kwh"] < closing["energy_kwh_high"]
+    assert "inference_energy_kwh" not in closing  # a search trial has no inference phase
     assert closing["params"] == 64 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10
 
 
-def test_short_epochs_are_reported_in_batches(ctx: TrialContext, repo_root: Path) -> None:
+def test_short_epochs_are_reported_in_batches(
+    ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
+) -> None:
     job = TrialJob("random/seed=0", "random", 0, "search", "mlp", _baseline(repo_root))
-    reports = _run(job, replace(ctx, epochs=3, report_interval_s=3600))
+    reports = _run(job, replace(ctx, epochs=3, report_interval_s=3600), meter)
     assert len(reports) == 1  # no round trip to the driver until the trial ends
     closing, _ = reports[0]
     assert [e["epoch"] for e in closing["epoch_history"]] == [1, 2, 3]
@@ -73,10 +113,10 @@ def test_short_epochs_are_reported_in_batches(ctx: TrialContext, repo_root: Path
 
 
 def test_a_final_training_is_tested_once_and_saves_its_model(
-    ctx: TrialContext, repo_root: Path
+    ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
 ) -> None:
     job = TrialJob("baseline/seed=0", "baseline", 0, "final", "mlp", _baseline(repo_root))
-    reports = _run(job, ctx)
+    reports = _run(job, ctx, meter)
     closing, model_dir = reports[-1]
     history = [e for r, _ in reports for e in r["epoch_history"]]
     assert [e["epoch"] for e in history] == [1, 2]
@@ -85,20 +125,33 @@ def test_a_final_training_is_tested_once_and_saves_its_model(
     assert model_dir is not None and (model_dir / "model.pt").is_file()
     state = torch.load(model_dir / "model.pt")
     assert sum(v.numel() for v in state.values()) == closing["params"]
+    # the inference phase: its own window, at the deployment batch size, priced per 1,000
+    assert closing["inference_batch_size"] == 32
+    assert closing["inference_predictions"] >= 32 and closing["inference_predictions"] % 32 == 0
+    assert 0.3 <= closing["inference_wall_s"] < 3
+    assert closing["inference_energy_kwh"] > 0
+    per_1k = 1000 / closing["inference_predictions"]
+    assert closing["inference_per_1k_energy_kwh"] == pytest.approx(
+        closing["inference_energy_kwh"] * per_1k
+    )
 
 
-def test_the_trial_holds_to_its_cpu_share(ctx: TrialContext, repo_root: Path) -> None:
+def test_the_trial_holds_to_its_cpu_share(
+    ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
+) -> None:
     job = TrialJob("random/seed=0", "random", 0, "search", "mlp", _baseline(repo_root))
-    reports = _run(job, ctx)
+    reports = _run(job, ctx, meter)
     assert {r["threads_seen"] for r, _ in reports} == {1}
 
 
-def test_a_failing_trial_reports_its_reason_and_cost_then_raises(ctx: TrialContext) -> None:
+def test_a_failing_trial_reports_its_reason_and_cost_then_raises(
+    ctx: TrialContext, meter: LocalWindowMeter
+) -> None:
     config = {"width": 32, "lr": 1e-2, "batch_size": 32, "fail": True}
     job = TrialJob("random/seed=0", "random", 0, "search", "flaky_mlp", config)
     reports: list[dict[str, Any]] = []
     with pytest.raises(ValueError, match="meant to fail"):
-        run_trial(job, ctx, lambda metrics, _: reports.append(metrics))
+        run_trial(job, ctx, lambda metrics, _: reports.append(metrics), meter)
     assert len(reports) == 1
     assert reports[0]["trial_status"] == "failed"
     assert reports[0]["failure_reason"] == "ValueError: this configuration is meant to fail"

@@ -6,6 +6,7 @@ Imported lazily by the experiment driver; ``import automl_bench`` does not start
 from __future__ import annotations
 
 from automl_bench.runner.cluster import ClusterInfo, ray_cluster
+from automl_bench.runner.meters import NodeMeters, start_node_meters
 from automl_bench.runner.tuner import run_trials
 
-__all__ = ["ClusterInfo", "ray_cluster", "run_trials"]
+__all__ = ["ClusterInfo", "NodeMeters", "ray_cluster", "run_trials", "start_node_meters"]

@@ -5,6 +5,10 @@ searcher only decides which study suggests next, so that one Tuner runs the whol
 Ray workers, their metering and ``reuse_actors`` are set up once, and the cluster stays busy
 across study boundaries. When a study's search trials have all ended, its final job (the best
 configuration by validation accuracy, retrained) is suggested; a baseline study has only that.
+
+What a method spends deciding is part of its search cost: each sampler call (``suggest``, and
+telling it a result) is metered as a window on this node's meter, added up per study in
+``decide``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import Any
 from ray.tune.search import Searcher
 from ray.tune.search.optuna import OptunaSearch
 
+from automl_bench.cost.prices import Prices
+from automl_bench.cost.record import CostRecord
+from automl_bench.cost.window import WindowMeter, metered
 from automl_bench.methods import get_method
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
@@ -27,8 +34,16 @@ logger = logging.getLogger(__name__)
 
 
 class StudySearcher(Searcher):  # type: ignore[misc]
-    def __init__(self, studies: list[StudySpec], spaces: dict[str, SearchSpace]) -> None:
+    def __init__(
+        self,
+        studies: list[StudySpec],
+        spaces: dict[str, SearchSpace],
+        meter: WindowMeter,
+        prices: Prices,
+    ) -> None:
         super().__init__(metric=METRIC, mode=MODE)
+        self._meter, self._prices = meter, prices
+        self.decide: dict[str, CostRecord] = {}  # study key -> what its sampler's work cost
         self._studies = {s.key: s for s in studies}
         self._spaces = spaces
         self._optuna: dict[str, OptunaSearch] = {}
@@ -73,7 +88,9 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         if open_studies:
             # The study with the fewest trials in flight: each stays close to sequential.
             key = min(open_studies, key=lambda k: self._suggested[k] - self._ended[k])
-            sampled = self._optuna[key].suggest(trial_id)
+            with metered(self._meter, self._prices) as spent:
+                sampled = self._optuna[key].suggest(trial_id)
+            self._charge(key, spent.record)
             if sampled is None:
                 return None
             self._suggested[key] += 1
@@ -108,13 +125,18 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         key = job.study
         if job.phase != SEARCH:
             return
-        self._optuna[key].on_trial_complete(trial_id, None if error else result, error=error)
+        with metered(self._meter, self._prices) as spent:
+            self._optuna[key].on_trial_complete(trial_id, None if error else result, error=error)
+        self._charge(key, spent.record)
         self._ended[key] += 1
         if error or not result or result.get("trial_status") != "ok":
             return
         value = float(result[METRIC])
         if key not in self._best or value > self._best[key][0]:
             self._best[key] = (value, job.config)
+
+    def _charge(self, key: str, record: CostRecord) -> None:
+        self.decide[key] = self.decide.get(key, CostRecord()) + record
 
     def save(self, checkpoint_path: str) -> None:  # resume comes with the cluster work
         pass

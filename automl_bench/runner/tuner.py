@@ -10,7 +10,9 @@ from typing import Any
 from ray import tune
 from ray.tune.experiment import Trial
 
+from automl_bench.cost.record import CostRecord
 from automl_bench.outcome import TrialListener, TrialOutcome
+from automl_bench.runner.meters import RayWindowMeter
 from automl_bench.runner.searcher import StudySearcher
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
@@ -47,7 +49,8 @@ def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
         finally:
             shutil.rmtree(model_dir, ignore_errors=True)
 
-    run_trial(TrialJob(**config), ctx, report)
+    meter = RayWindowMeter(ctx.cpus_per_trial, ctx.gpus_per_trial)
+    run_trial(TrialJob(**config), ctx, report, meter)
 
 
 class _NullListener:
@@ -144,11 +147,15 @@ def run_trials(
     storage_path: Path,
     name: str,
     max_concurrent_trials: int,
-) -> list[TrialOutcome]:
-    """Every study's search trials and final training, concurrently; returns every outcome."""
+) -> tuple[list[TrialOutcome], dict[str, CostRecord]]:
+    """Every study's search trials and final training, concurrently.
+
+    Returns every trial's outcome, and per study what its method spent deciding (the sampler's
+    work in this driver, metered as windows holding one CPU of this node).
+    """
     # A failed trial is reported once, by the listener, with its reason; not as Tune's traceback.
     logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
-    searcher = StudySearcher(studies, spaces)
+    searcher = StudySearcher(studies, spaces, RayWindowMeter(1.0, 0.0), ctx.prices)
     events = _Events(listener)
     resources = {"cpu": ctx.cpus_per_trial, "gpu": ctx.gpus_per_trial}
     tuner = tune.Tuner(
@@ -169,4 +176,4 @@ def run_trials(
         ),
     )
     tuner.fit()
-    return events.outcomes
+    return events.outcomes, dict(searcher.decide)

@@ -1,0 +1,197 @@
+"""Prices and carbon intensity: the table in configs/prices.yaml, the rows a config picks, and
+the arithmetic that turns measured time and energy into USD and kg CO2e.
+
+A config's ``cost`` section names a row of the table or gives its own number for each of
+``gpu_hour``, ``cpu_hour``, ``electricity``, ``carbon_intensity`` and ``pue``. Electricity and
+carbon intensity default to the rows of ``cost.country_iso_code``; a country with no carbon
+intensity row falls back to CodeCarbon's offline table (Our World in Data / Ember).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from automl_bench.cost.attribution import Energy
+from automl_bench.cost.record import CostRecord
+from automl_bench.cost.uncertainty import band
+from automl_bench.errors import ConfigError
+
+_ROW = ConfigDict(extra="allow", strict=True)
+
+
+class _Row(BaseModel):
+    model_config = _ROW
+    source: str = Field(min_length=1)
+    date: str = Field(min_length=4)
+
+
+class UsdRow(_Row):
+    """USD per GPU-hour, per vCPU-hour or per kWh (extra keys such as ``gpu`` are kept)."""
+
+    usd: float = Field(ge=0)
+
+
+class CarbonRow(_Row):
+    kg_per_kwh: float = Field(ge=0)
+
+
+class PueRow(_Row):
+    pue: float = Field(ge=1)
+
+
+class PriceTable(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    gpu_hour: dict[str, UsdRow] = Field(default_factory=dict)
+    cpu_hour: dict[str, UsdRow] = Field(default_factory=dict)
+    electricity: dict[str, UsdRow] = Field(default_factory=dict)
+    carbon_intensity: dict[str, CarbonRow] = Field(default_factory=dict)
+    pue: dict[str, PueRow] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Prices:
+    """The figures one experiment is priced with, and where each came from."""
+
+    gpu_hour_usd: float
+    cpu_hour_usd: float
+    electricity_usd_per_kwh: float
+    carbon_intensity_kg_per_kwh: float
+    pue: float
+    sources: Mapping[str, str] = field(default_factory=dict)  # figure -> "row: source (date)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gpu_hour_usd": self.gpu_hour_usd,
+            "cpu_hour_usd": self.cpu_hour_usd,
+            "electricity_usd_per_kwh": self.electricity_usd_per_kwh,
+            "carbon_intensity_kg_per_kwh": self.carbon_intensity_kg_per_kwh,
+            "pue": self.pue,
+            "sources": dict(self.sources),
+        }
+
+    def record(self, usage: Energy, measured: Mapping[str, str], cpu_s: float = 0.0) -> CostRecord:
+        """A priced cost record for measured usage (a window's share, idle, a node)."""
+        parts = {"cpu": usage.cpu_kwh, "gpu": usage.gpu_kwh, "ram": usage.ram_kwh}
+        low, high = band(parts, measured)
+        facility = self.pue * self.carbon_intensity_kg_per_kwh
+        tariff = self.pue * self.electricity_usd_per_kwh
+        return CostRecord(
+            wall_s=usage.wall_s,
+            cpu_s=cpu_s,
+            core_s=usage.core_s,
+            device_s=usage.device_s,
+            energy_kwh_cpu=usage.cpu_kwh,
+            energy_kwh_gpu=usage.gpu_kwh,
+            energy_kwh_ram=usage.ram_kwh,
+            energy_kwh_low=low,
+            energy_kwh_high=high,
+            co2_kg=usage.kwh * facility,
+            co2_kg_low=low * facility,
+            co2_kg_high=high * facility,
+            usd_compute=(usage.core_s * self.cpu_hour_usd + usage.device_s * self.gpu_hour_usd)
+            / 3600.0,
+            usd_energy=usage.kwh * tariff,
+            usd_energy_low=low * tariff,
+            usd_energy_high=high * tariff,
+            pue=self.pue,
+            carbon_intensity_kg_per_kwh=self.carbon_intensity_kg_per_kwh,
+            measured=dict(measured),
+        )
+
+
+def parse_table(raw: dict[str, Any], where: str) -> PriceTable:
+    try:
+        return PriceTable.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = ".".join(str(p) for p in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError("cost.prices", f"{where}: {loc}: {message}") from None
+
+
+@cache
+def codecarbon_intensity() -> dict[str, tuple[float, int]]:
+    """ISO code -> (kg CO2e per kWh, year), from CodeCarbon's bundled offline table."""
+    table = resources.files("codecarbon").joinpath("data/private_infra/global_energy_mix.json")
+    out = {}
+    for code, row in json.loads(table.read_text()).items():
+        if isinstance(row, dict) and row.get("carbon_intensity") is not None:
+            out[code] = (float(row["carbon_intensity"]) / 1000.0, int(row.get("year", 0)))
+    return out
+
+
+def _pick(
+    choice: str | float | None,
+    rows: Mapping[str, _Row],
+    value_of: str,
+    field_name: str,
+    table_path: Path,
+) -> tuple[float, str]:
+    if isinstance(choice, int | float) and not isinstance(choice, bool):
+        return float(choice), "given in the config"
+    if not isinstance(choice, str) or choice not in rows:
+        names = ", ".join(sorted(rows)) or "none"
+        raise ConfigError(
+            field_name,
+            f"must be a number or a row of {table_path.name}'s {field_name.split('.')[-1]} "
+            f"table ({names}), got {choice!r}",
+        )
+    row = rows[choice]
+    return float(getattr(row, value_of)), f"{choice}: {row.source} ({row.date})"
+
+
+def resolve_prices(
+    table: PriceTable,
+    table_path: Path,
+    *,
+    country_iso_code: str,
+    gpu_hour: str | float,
+    cpu_hour: str | float,
+    electricity: str | float | None,
+    carbon_intensity: str | float | None,
+    pue: str | float,
+) -> Prices:
+    """The figures a config's ``cost`` section picks. Raises ConfigError naming the field."""
+    sources: dict[str, str] = {}
+    gpu, sources["gpu_hour"] = _pick(gpu_hour, table.gpu_hour, "usd", "cost.gpu_hour", table_path)
+    cpu, sources["cpu_hour"] = _pick(cpu_hour, table.cpu_hour, "usd", "cost.cpu_hour", table_path)
+    tariff, sources["electricity"] = _pick(
+        country_iso_code if electricity is None else electricity,
+        table.electricity,
+        "usd",
+        "cost.electricity",
+        table_path,
+    )
+    if carbon_intensity is None and country_iso_code not in table.carbon_intensity:
+        known = codecarbon_intensity()
+        if country_iso_code not in known:
+            raise ConfigError(
+                "cost.carbon_intensity",
+                f"no grid carbon intensity for {country_iso_code!r} in {table_path.name} or "
+                "CodeCarbon's table: give a number (kg CO2e per kWh)",
+            )
+        intensity, year = known[country_iso_code]
+        sources["carbon_intensity"] = (
+            f"{country_iso_code}: CodeCarbon global_energy_mix.json (Our World in Data / Ember) "
+            f"({year})"
+        )
+    else:
+        intensity, sources["carbon_intensity"] = _pick(
+            country_iso_code if carbon_intensity is None else carbon_intensity,
+            table.carbon_intensity,
+            "kg_per_kwh",
+            "cost.carbon_intensity",
+            table_path,
+        )
+    facility, sources["pue"] = _pick(pue, table.pue, "pue", "cost.pue", table_path)
+    if facility < 1.0:
+        raise ConfigError("cost.pue", f"must be >= 1 (facility energy / IT energy), got {facility}")
+    return Prices(gpu, cpu, tariff, intensity, facility, sources)

@@ -1,0 +1,124 @@
+"""One node meter per Ray node, as a named actor pinned to its node, and the windows on it.
+
+``start_node_meters`` starts a meter on every live node before any trial (CodeCarbon's 2-3 s
+hardware probe, once per node, all nodes at once). A trial, or the driver's own decision-making,
+finds the meter of the node it runs on by name and opens and closes windows on it, holding the
+CPUs and GPU shares Ray gave it. If a node has no meter (it joined after the start), its windows
+are timed but their energy is marked as not measured, never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from automl_bench.cost.attribution import Energy, Holding
+from automl_bench.cost.node_meter import NodeMeter, NodeTotals
+from automl_bench.cost.window import NOT_MEASURED, Unmetered
+
+PREFIX = "automl-bench-meter-"
+logger = logging.getLogger(__name__)
+
+
+@ray.remote(num_cpus=0)
+class _MeterActor:
+    def __init__(self, country_iso_code: str, output_dir: str, cpus: float, gpus: float) -> None:
+        from automl_bench.cost.sources import CodeCarbonSource
+
+        source = CodeCarbonSource(country_iso_code, Path(output_dir))
+        self._meter = NodeMeter(source, cpus, max(source.gpu_count, int(gpus)))
+
+    def measured(self) -> dict[str, str]:
+        return dict(self._meter.measured)
+
+    def open(self, window: str, cpus: float, gpus: dict[int, float]) -> None:
+        self._meter.open(window, Holding(cpus, gpus))
+
+    def close(self, window: str) -> Energy:
+        return self._meter.close(window)
+
+    def totals(self) -> NodeTotals:
+        return self._meter.totals()
+
+
+@dataclass
+class NodeMeters:
+    """The meters of one experiment, by node id."""
+
+    actors: dict[str, Any]
+
+    def totals(self) -> dict[str, NodeTotals]:
+        ids = list(self.actors)
+        return dict(zip(ids, ray.get([self.actors[i].totals.remote() for i in ids]), strict=True))
+
+
+def start_node_meters(country_iso_code: str, output_dir: Path) -> NodeMeters:
+    """A meter on every live node; returns once all have started."""
+    actors: dict[str, Any] = {}
+    for node in ray.nodes():  # type: ignore[no-untyped-call]
+        if not node.get("Alive"):
+            continue
+        node_id, resources = node["NodeID"], node.get("Resources", {})
+        actors[node_id] = _MeterActor.options(  # type: ignore[attr-defined]
+            name=PREFIX + node_id,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
+        ).remote(
+            country_iso_code,
+            str(output_dir),
+            float(resources.get("CPU", 0)),
+            float(resources.get("GPU", 0)),
+        )
+    ray.get([a.measured.remote() for a in actors.values()])
+    return NodeMeters(actors)
+
+
+class RayWindowMeter:
+    """This process's node meter, with what this process holds bound in (a ``WindowMeter``)."""
+
+    def __init__(self, cpus: float, gpus: float) -> None:
+        self._cpus = cpus
+        gpu_ids = [int(i) for i in ray.get_gpu_ids()] if gpus > 0 else []
+        self._gpus = {i: (gpus / len(gpu_ids) if gpus < 1 else 1.0) for i in gpu_ids}
+        self._fallback = Unmetered(cpus, sum(self._gpus.values()))
+        self._actor: Any = None
+        self._measured: Mapping[str, str] = NOT_MEASURED
+        try:
+            node_id = ray.get_runtime_context().get_node_id()
+            self._actor = ray.get_actor(PREFIX + node_id)
+            self._measured = ray.get(self._actor.measured.remote())
+        except (ValueError, ray.exceptions.RayError):
+            logger.warning("no energy meter on this node: energy not measured here")
+            self._actor = None
+
+    @property
+    def measured(self) -> Mapping[str, str]:
+        return self._measured
+
+    def open(self, window: str) -> None:
+        self._fallback.open(window)
+        if self._actor is not None:
+            try:
+                ray.get(self._actor.open.remote(window, self._cpus, self._gpus))
+            except ray.exceptions.RayError:
+                self._lost()
+
+    def close(self, window: str) -> Energy:
+        timed = self._fallback.close(window)
+        if self._actor is None:
+            return timed
+        try:
+            energy: Energy = ray.get(self._actor.close.remote(window))
+            return energy
+        except ray.exceptions.RayError:
+            self._lost()
+            return timed
+
+    def _lost(self) -> None:
+        logger.warning("the node's energy meter is gone: energy not measured from here on")
+        self._actor, self._measured = None, NOT_MEASURED

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Every GPU check of the cost accounting, in one go (run on the GPU machine, see
+# ../shared/device/README.md for the bundle that carries Ray, Optuna, MLflow and CodeCarbon):
+#  1. a ~10 s training burst: the tool's GPU energy against NVML's counter delta (target: 2%);
+#  2. 4 trials packed on one GPU (0.25 GPU each) through the real stack (Ray Tune, MLflow,
+#     the node meter): trials' energy + idle / overhead against the node's measured energy
+#     (target: 5%), and the node's GPU energy against NVML's counter over the whole run.
+# Prints a short table last; details go to $OUT (or ./runs/gpu_check).
+set -euo pipefail
+out=${OUT:-runs/gpu_check}
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | tee "$out/card.txt"
+python benchmarks/gpu_energy.py --seconds 10 | tee "$out/burst.log"
+read_counter() {
+  python -c "import pynvml as n; n.nvmlInit(); print(n.nvmlDeviceGetTotalEnergyConsumption(n.nvmlDeviceGetHandleByIndex(0)))"
+}
+before=$(read_counter)
+python -m automl_bench.cli run configs/quickstart.yaml \
+  --set output_dir="$out/runs" --set resources.gpus_per_trial=0.25 \
+  --set resources.cpus_per_trial=2 --set resources.max_concurrent_trials=4 \
+  --set budget.epochs=20 > "$out/packed.log" 2>&1 || { tail -40 "$out/packed.log"; exit 1; }
+after=$(read_counter)
+tail -12 "$out/packed.log"
+python - "$out" "$before" "$after" <<'PY'
+import json, sys
+from pathlib import Path
+out, before, after = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+burst = json.loads((out / "burst.log").read_text().strip().splitlines()[-1])
+s = json.loads((out / "runs" / "quickstart" / "summary.json").read_text())
+c = s["cost"]
+node_gpu_j = c["node"]["energy_kwh"]["gpu"] * 3.6e6
+trials_gpu_j = sum(c[p]["energy_kwh"]["gpu"] for p in ("search", "final", "inference")) * 3.6e6
+idle_gpu_j = c["idle"]["energy_kwh"]["gpu"] * 3.6e6
+packed = {
+    "trials": sum(st["trials"] + 1 for m in s["methods"].values() for st in m["studies"]),
+    "node_kwh": c["attribution"]["node_kwh"],
+    "phases_plus_idle_over_node": c["attribution"]["ratio"],
+    "node_gpu_j": node_gpu_j,
+    "trials_gpu_j": trials_gpu_j,
+    "idle_gpu_j": idle_gpu_j,
+    "gpu_trials_plus_idle_over_node": (trials_gpu_j + idle_gpu_j) / node_gpu_j,
+    "nvml_delta_whole_run_j": (after - before) / 1000,
+    "node_gpu_over_nvml_whole_run": node_gpu_j / ((after - before) / 1000),
+    "measured": c["node"]["measured"],
+    "wall_s": s["wall_s"],
+}
+(out / "packed.json").write_text(json.dumps(packed, indent=1))
+print()
+print(f"card: {burst['card']}, torch {burst['torch']}, driver {burst['driver']}")
+print(f"{'check':<58} {'value':>12} target")
+print(f"{'burst: tool GPU J / NVML counter delta J':<58} {burst['ratio']:>12.5f} within 2%")
+print(f"{'  tool GPU J, NVML J, seconds':<58} {burst['tool_gpu_j']:.1f}, {burst['nvml_delta_j']:.1f}, {burst['seconds']:.1f}")
+print(f"{'packed 4/GPU: (phases + idle) / node energy':<58} {packed['phases_plus_idle_over_node']:>12.5f} within 5%")
+print(f"{'packed 4/GPU: GPU (trials + idle) / node GPU':<58} {packed['gpu_trials_plus_idle_over_node']:>12.5f} within 5%")
+print(f"{'  trials GPU J, idle GPU J, node GPU J':<58} {trials_gpu_j:.0f}, {idle_gpu_j:.0f}, {node_gpu_j:.0f}")
+print(f"{'packed: node GPU J / NVML delta over the whole CLI run':<58} {packed['node_gpu_over_nvml_whole_run']:>12.4f} (<1: Ray start/stop unmetered)")
+PY
