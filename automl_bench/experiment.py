@@ -190,7 +190,7 @@ def run_experiment(
         # Meters first: from here on, everything the nodes spend is measured (and what no trial
         # held, start-up included, is the idle / overhead line).
         meter_start = time.monotonic()
-        meters = start_node_meters(config.cost.country_iso_code, out / "cache" / "codecarbon")
+        meters = start_node_meters(config.cost.country_iso_code)
         meter_start_s = time.monotonic() - meter_start
         uri = tracking_uri or config.tracking.uri or default_tracking_uri(out)
         out.mkdir(parents=True, exist_ok=True)

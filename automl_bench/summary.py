@@ -101,6 +101,10 @@ def experiment_cost(
     idle = total(n[1] for n in per_node.values())
     unclosed = total(n[2] for n in per_node.values())
     phases = {"search": total(search), "final": total(final), "inference": total(inference)}
+    cards = {
+        str(o.result["gpu_name"]) for r in records for o in r.outcomes if "gpu_name" in o.result
+    }
+    mismatch = prices.gpu_mismatch(cards)
     attributed = sum(p.energy_kwh for p in phases.values())
     accounted = attributed + idle.energy_kwh + unclosed.energy_kwh
     return {
@@ -120,6 +124,8 @@ def experiment_cost(
             for node_id, (n, i, _, count) in per_node.items()
         },
         "prices": prices.to_dict(),
+        "gpus_used": sorted(cards),
+        "warnings": [mismatch] if mismatch else [],
         "metering": dict(metering),
     }
 
@@ -328,6 +334,8 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
         f"(USD {node['usd']:.4f}); idle / overhead {idle_kwh:.2e} kWh ({100 * share:.0f}%), "
         "in no method's figures."
     )
+    for warning in cost.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {warning}")
     failed = sum(r["failed"] for r in rows)
     where = exp_dir if exp_dir is not None else Path(summary["experiment"])
     console.print(

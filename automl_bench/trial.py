@@ -82,6 +82,8 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: WindowM
     use_gpu = ctx.gpus_per_trial > 0 and torch.cuda.is_available()
     device = torch.device("cuda" if use_gpu else "cpu")
     closing: dict[str, Any] = {"phase": job.phase, "trial_status": "ok"}
+    if use_gpu:  # which card the GPU time was spent on (prices are per card)
+        closing["gpu_name"] = torch.cuda.get_device_name(device)
     pending: list[dict[str, float]] = []  # epochs not reported yet
     last_report = time.monotonic()
     error: BaseException | None = None

@@ -126,7 +126,7 @@ def main() -> None:
     tracker_start_s = time.perf_counter() - t0
 
     with ray_cluster(None):
-        meters = start_node_meters("USA", tmp)
+        meters = start_node_meters("USA")
         actor = next(iter(meters.actors.values()))
         meter_pid = ray.get(actor.__ray_call__.remote(lambda self: __import__("os").getpid()))
         calls = ray.get(trial_calls.remote(args.calls))

@@ -82,3 +82,13 @@ def test_a_country_missing_from_the_table_falls_back_to_codecarbons_intensity() 
     assert "CodeCarbon" in prices.sources["carbon_intensity"]
     assert str(year) in prices.sources["carbon_intensity"]
     assert 0.1 < intensity < 1.0  # kg per kWh, not grams
+
+
+def test_gpu_time_priced_for_another_card_is_flagged() -> None:
+    prices = _prices({"gpu_hour": "aws-p5.48xlarge"})
+    assert prices.gpu_model == "H100"
+    assert prices.gpu_mismatch(["NVIDIA H100 80GB HBM3"]) is None
+    assert prices.gpu_mismatch([]) is None  # no GPU used: nothing to say
+    warning = prices.gpu_mismatch(["NVIDIA H200", "NVIDIA H100 80GB HBM3"])
+    assert warning is not None and "NVIDIA H200" in warning and "cost.gpu_hour" in warning
+    assert _prices({"gpu_hour": 3.0}).gpu_mismatch(["NVIDIA H200"]) is None  # a number: no card

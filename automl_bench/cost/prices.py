@@ -10,7 +10,7 @@ intensity row falls back to CodeCarbon's offline table (Our World in Data / Embe
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -66,6 +66,17 @@ class Prices:
     carbon_intensity_kg_per_kwh: float
     pue: float
     sources: Mapping[str, str] = field(default_factory=dict)  # figure -> "row: source (date)"
+    gpu_model: str | None = None  # the card the GPU-hour row prices ("H100"), if it says
+
+    def gpu_mismatch(self, cards: Iterable[str]) -> str | None:
+        """A warning when trials ran on cards other than the one the GPU-hour row prices."""
+        other = sorted({c for c in cards if self.gpu_model and self.gpu_model not in c})
+        if not other:
+            return None
+        return (
+            f"GPU time is priced as {self.gpu_model} ({self.sources.get('gpu_hour', '')[:40]}...)"
+            f" but trials ran on {', '.join(other)}: pick a matching cost.gpu_hour row"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +85,7 @@ class Prices:
             "electricity_usd_per_kwh": self.electricity_usd_per_kwh,
             "carbon_intensity_kg_per_kwh": self.carbon_intensity_kg_per_kwh,
             "pue": self.pue,
+            "gpu_model": self.gpu_model,
             "sources": dict(self.sources),
         }
 
@@ -194,4 +206,6 @@ def resolve_prices(
     facility, sources["pue"] = _pick(pue, table.pue, "pue", "cost.pue", table_path)
     if facility < 1.0:
         raise ConfigError("cost.pue", f"must be >= 1 (facility energy / IT energy), got {facility}")
-    return Prices(gpu, cpu, tariff, intensity, facility, sources)
+    row = table.gpu_hour.get(gpu_hour) if isinstance(gpu_hour, str) else None
+    model = (row.model_extra or {}).get("gpu") if row is not None else None
+    return Prices(gpu, cpu, tariff, intensity, facility, sources, str(model) if model else None)

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from automl_bench.cost.uncertainty import describe
+
 # How each figure was measured, in the words summary.json and the MLflow tags use.
 CPU_METHODS = ("rapl", "tdp-estimate", "constant", "none")
 GPU_METHODS = ("nvml", "none")
@@ -125,8 +127,6 @@ class CostRecord:
 
     def to_tags(self, prefix: str = "") -> dict[str, str]:
         """``measured_cpu`` and so on, plus ``energy_estimate``: the band in words."""
-        from automl_bench.cost.uncertainty import describe
-
         tags = {f"{prefix}measured_{part}": how for part, how in self.measured.items()}
         tags[f"{prefix}energy_estimate"] = describe(self.measured)
         return tags
@@ -137,8 +137,6 @@ class CostRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """The COST shape of summary.json."""
-        from automl_bench.cost.uncertainty import describe
-
         return {
             "wall_s": self.wall_s,
             "cpu_s": self.cpu_s,

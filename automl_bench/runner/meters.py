@@ -10,6 +10,7 @@ are timed but their energy is marked as not measured, never guessed.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,14 @@ logger = logging.getLogger(__name__)
 
 @ray.remote(num_cpus=0)
 class _MeterActor:
-    def __init__(self, country_iso_code: str, output_dir: str, cpus: float, gpus: float) -> None:
+    def __init__(self, country_iso_code: str, cpus: float, gpus: float) -> None:
         from automl_bench.cost.sources import CodeCarbonSource
 
-        source = CodeCarbonSource(country_iso_code, Path(output_dir))
+        # CodeCarbon writes nothing here (save_to_file=False) but wants the folder to exist: a
+        # local temporary one, since output_dir may not exist on every node
+        source = CodeCarbonSource(
+            country_iso_code, Path(tempfile.gettempdir()) / "automl-bench-codecarbon"
+        )
         self._meter = NodeMeter(source, cpus, max(source.gpu_count, int(gpus)))
 
     def measured(self) -> dict[str, str]:
@@ -58,7 +63,7 @@ class NodeMeters:
         return dict(zip(ids, ray.get([self.actors[i].totals.remote() for i in ids]), strict=True))
 
 
-def start_node_meters(country_iso_code: str, output_dir: Path) -> NodeMeters:
+def start_node_meters(country_iso_code: str) -> NodeMeters:
     """A meter on every live node; returns once all have started."""
     actors: dict[str, Any] = {}
     for node in ray.nodes():  # type: ignore[no-untyped-call]
@@ -70,7 +75,6 @@ def start_node_meters(country_iso_code: str, output_dir: Path) -> NodeMeters:
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
         ).remote(
             country_iso_code,
-            str(output_dir),
             float(resources.get("CPU", 0)),
             float(resources.get("GPU", 0)),
         )
