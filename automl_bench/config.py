@@ -6,9 +6,10 @@ that names the field and what is allowed, raised before anything starts.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -77,11 +78,41 @@ class Cost(BaseModel):
         return value
 
 
+class DeployConstraints(BaseModel):
+    """What a final model must meet to count as deployable; null: no limit."""
+
+    model_config = _STRICT
+    max_latency_ms_p95: float | None = Field(default=None, gt=0)  # batch 1, on deploy.target
+    max_size_mb: float | None = Field(default=None, gt=0)
+    max_params: int | None = Field(default=None, gt=0)
+    max_flops: int | None = Field(default=None, gt=0)  # per prediction
+    export_required: bool = False  # torch.export must round-trip
+
+
 class Deploy(BaseModel):
-    """How the final models are used: inference is measured at ``batch_size``."""
+    """How the final models would be deployed, and the limits they must meet.
+
+    Inference energy is measured at ``batch_size`` (the deployment batch size); every final model
+    is timed at batch size 1 and at ``batch_size`` with ``threads`` CPU threads, on the CPU and on
+    a GPU when the cluster has one. ``target`` is where the latency limit applies.
+    """
 
     model_config = _STRICT
     batch_size: int = Field(default=64, gt=0)
+    threads: int = Field(default=1, gt=0)
+    target: Literal["cpu", "cuda"] = "cpu"
+    onnx: bool | None = None  # ONNX round trip too; null: when the onnx extra is installed
+    constraints: DeployConstraints = Field(default_factory=DeployConstraints)
+
+    @field_validator("onnx")
+    @classmethod
+    def _onnx_installed(cls, value: bool | None) -> bool | None:
+        if value and importlib.util.find_spec("onnxruntime") is None:
+            raise ValueError(
+                "true needs the onnx extra (pip install 'automl-bench[onnx]'); "
+                "set false or leave it out"
+            )
+        return value
 
 
 class Tracking(BaseModel):

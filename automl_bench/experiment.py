@@ -18,13 +18,15 @@ from rich.console import Console
 from automl_bench.config import ExperimentConfig, load_config, load_prices, resolve_path
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord
+from automl_bench.deploy.models import DeploySettings, FinalModel
+from automl_bench.deploy.record import Constraints, DeployRecord
 from automl_bench.errors import ConfigError
 from automl_bench.methods import BASELINE, METHODS
 from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
-from automl_bench.trial import TrialContext, TrialJob
+from automl_bench.trial import FINAL, TrialContext, TrialJob
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class StudyRecord:
     run_id: str
     outcomes: list[TrialOutcome] = field(default_factory=list)
     decide: CostRecord = field(default_factory=CostRecord)  # its sampler's work, in the driver
+    deploy: DeployRecord | str | None = None  # its final model's record, or why there is none
 
 
 class _Recorder:
@@ -157,6 +160,14 @@ class _Recorder:
             )
         self.progress.trial_finished(outcome)
 
+    def annotate(
+        self, trial_id: str, metrics: Mapping[str, float], tags: Mapping[str, Any]
+    ) -> None:
+        """Add to a finished trial's run (the final training's deploy record)."""
+        run_id = self.run_ids.get(trial_id)
+        if run_id is not None:
+            self.tracking.log(run_id, metrics, tags)
+
     def abandon(self) -> None:
         """Mark every run still open as KILLED (the driver is going down)."""
         for trial_id, run_id in list(self.run_ids.items()):
@@ -176,7 +187,12 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run every study of ``prepared``; returns the summary (also written to runs/<experiment>/)."""
     from automl_bench import provenance
-    from automl_bench.runner import ray_cluster, run_trials, start_node_meters
+    from automl_bench.runner import (
+        measure_deployments,
+        ray_cluster,
+        run_trials,
+        start_node_meters,
+    )
     from automl_bench.summary import build_summary, print_table, write_summary
     from automl_bench.tasks import get_task
     from automl_bench.tracking import Tracking, default_tracking_uri
@@ -234,6 +250,22 @@ def run_experiment(
             raise
         for key, record in decide.items():
             studies[key].decide = record
+        # the deploy phase: every final model, measured in one process on one machine
+        finals = _final_models(prepared, studies)
+        deployed, deploy_cost = measure_deployments(
+            [model for model, _ in finals],
+            _deploy_settings(prepared, cache),
+            cluster.cpus,
+            cluster.gpus,
+            prepared.prices,
+        )
+        for model, trial_id in finals:
+            found = deployed.get(model.key, "not measured")
+            studies[model.key].deploy = found
+            if isinstance(found, DeployRecord):
+                recorder.annotate(trial_id, found.to_metrics(), found.to_tags())
+            else:
+                recorder.annotate(trial_id, {}, {"deploy_error": found})
         node_totals = meters.totals()
         first, last = recorder.first_start, recorder.last_end
         trials_wall_s = last - first if first is not None and last is not None else 0.0
@@ -249,6 +281,7 @@ def run_experiment(
             tracking_uri=uri,
             cluster={"address": cluster.address, "cpus": cluster.cpus, "gpus": cluster.gpus},
             node_totals=node_totals,
+            deploy_cost=deploy_cost,
             metering={"meter_start_s": meter_start_s, "measured_from_s": meter_start - started},
         )
         _close_parent_runs(tracking, summary, studies)
@@ -303,6 +336,48 @@ def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
     )
 
 
+def _final_models(
+    prepared: Prepared, studies: dict[str, StudyRecord]
+) -> list[tuple[FinalModel, str]]:
+    """Each study's trained final model (with its trial id), where the final training finished."""
+    out = []
+    for key, study in studies.items():
+        for o in study.outcomes:
+            if o.job.phase == FINAL and o.ok and o.model_path:
+                space = str(prepared.spaces[o.job.space].path)
+                out.append(
+                    (FinalModel(key, space, o.job.config, o.job.seed, o.model_path), o.trial_id)
+                )
+    return out
+
+
+def _deploy_settings(prepared: Prepared, cache: Path) -> DeploySettings:
+    deploy = prepared.config.deploy
+    limits = deploy.constraints
+    return DeploySettings(
+        task=prepared.config.task,
+        cache_dir=str(cache),
+        batch_size=deploy.batch_size,
+        threads=deploy.threads,
+        constraints=Constraints(
+            max_latency_ms_p95=limits.max_latency_ms_p95,
+            max_size_mb=limits.max_size_mb,
+            max_params=limits.max_params,
+            max_flops=limits.max_flops,
+            export_required=limits.export_required,
+            target=deploy.target,
+        ),
+        onnx=deploy.onnx if deploy.onnx is not None else _onnx_installed(),
+        cuda=False,  # the runner turns it on where a GPU is there
+    )
+
+
+def _onnx_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
 def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:
     fits = int(cpus // cpus_per_trial) if cpus_per_trial > 0 else 1
     if gpus_per_trial > 0:
@@ -329,6 +404,11 @@ def _close_parent_runs(
             status = "FINISHED" if study["test_metric"] is not None else "FAILED"
             tags = {"best_config": json.dumps(study["best_config"])} if study["best_config"] else {}
             tags.update((costs["search"] + costs["final"]).to_tags())
+            if isinstance(record.deploy, DeployRecord):
+                metrics.update(record.deploy.to_metrics())
+                tags.update(record.deploy.to_tags())
+            elif record.deploy is not None:
+                tags["deploy_error"] = record.deploy
             tracking.end_run(record.run_id, status, metrics, None, tags)
 
 
@@ -339,7 +419,7 @@ def _log_experiment_totals(tracking: Any, summary: dict[str, Any], tags: dict[st
     """One run for the whole experiment: totals per phase, idle / overhead, what the nodes used."""
     cost = summary["cost"]
     metrics: dict[str, float] = {}
-    for line in ("search", "final", "inference", "idle", "node"):
+    for line in ("search", "final", "inference", "deploy", "idle", "node"):
         metrics.update(CostRecord.from_dict(cost[line]).to_metrics(f"{line}_"))
     metrics["attributed_plus_idle_over_node"] = cost["attribution"]["ratio"]
     prices = cost["prices"]

@@ -72,6 +72,34 @@ def study_summary(record: StudyRecord) -> dict[str, Any]:
         "val_metric": best.val_accuracy if best else None,
         "test_metric": final.test_accuracy if final else None,
         "model_path": final.model_path if final else None,
+        "deploy": _deploy(record, per_1k(inference, predictions)),
+    }
+
+
+def _deploy(record: StudyRecord, inference_per_1k: CostRecord) -> dict[str, Any] | None:
+    """The DEPLOY shape: the final model's deploy record, with its inference energy per 1,000
+    predictions from the cost meter; a model that could not be measured is not feasible."""
+    if record.deploy is None:
+        return None
+    if isinstance(record.deploy, str):
+        return {
+            "error": record.deploy,
+            "feasible": False,
+            "broken": [f"not measured: {record.deploy}"],
+        }
+    out = record.deploy.to_dict()
+    out["inference_per_1k_energy_kwh"] = inference_per_1k.energy_kwh
+    out["inference_per_1k_wall_s"] = inference_per_1k.wall_s
+    return out
+
+
+def deploy_summary(studies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per method: how many of its final models are feasible, and what the others break."""
+    records = [s["deploy"] for s in studies if s.get("deploy") is not None]
+    return {
+        "models": len(records),
+        "feasible": sum(bool(r["feasible"]) for r in records),
+        "broken": sorted({b for r in records for b in r["broken"]}),
     }
 
 
@@ -80,9 +108,11 @@ def experiment_cost(
     node_totals: Mapping[str, NodeTotals],
     prices: Prices,
     metering: Mapping[str, float],
+    deploy: CostRecord | None = None,
 ) -> dict[str, Any]:
-    """Totals per phase, the idle / overhead line, and what the nodes measured, which the
-    phases plus idle / overhead must add up to."""
+    """Totals per phase, the deploy measurement, the idle / overhead line, and what the nodes
+    measured, which all the other lines must add up to."""
+    deploy = deploy or CostRecord()
     search, final, inference = [], [], []
     for record in records:
         search += [o.cost for o in record.outcomes if o.job.phase == SEARCH] + [record.decide]
@@ -106,15 +136,17 @@ def experiment_cost(
     }
     mismatch = prices.gpu_mismatch(cards)
     attributed = sum(p.energy_kwh for p in phases.values())
-    accounted = attributed + idle.energy_kwh + unclosed.energy_kwh
+    accounted = attributed + deploy.energy_kwh + idle.energy_kwh + unclosed.energy_kwh
     return {
         **{phase: record.to_dict() for phase, record in phases.items()},
+        "deploy": deploy.to_dict(),  # measuring the final models' deployability: no method's
         "idle": idle.to_dict(),  # start-up, gaps between trials, capacity nobody held
         "unclosed": unclosed.to_dict(),  # windows never closed (trials lost mid-run)
         "node": node.to_dict(),  # what the node meters measured
         "attribution": {
             "node_kwh": node.energy_kwh,
             "phases_kwh": attributed,
+            "deploy_kwh": deploy.energy_kwh,
             "idle_kwh": idle.energy_kwh,
             "unclosed_kwh": unclosed.energy_kwh,
             "ratio": accounted / node.energy_kwh if node.energy_kwh > 0 else None,
@@ -144,6 +176,7 @@ def build_summary(
     cluster: dict[str, Any],
     node_totals: Mapping[str, NodeTotals],
     metering: Mapping[str, float],
+    deploy_cost: CostRecord | None = None,
 ) -> dict[str, Any]:
     """``wall_s``: the whole run; ``trials_wall_s``: the first trial's start to the last's end."""
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -172,6 +205,7 @@ def build_summary(
             "studies": studies,
             "test_metric": mean_ci(tests),
             "delta_vs_baseline": mean_ci(pairs),
+            "deploy": deploy_summary(studies),
             "cost": {
                 "search": total(search_costs[label]).to_dict(),
                 "final": total(final_costs[label]).to_dict(),
@@ -192,12 +226,12 @@ def build_summary(
         "versions": versions,
         "seeds": config.seeds,
         "budget": {"trials": config.trials, "epochs": config.epochs},
-        "deploy": {"batch_size": config.deploy.batch_size},
+        "deploy": config.deploy.model_dump(),
         "wall_s": wall_s,
         "trials_wall_s": trials_wall_s,
         "tracking_uri": tracking_uri,
         "cluster": cluster,  # address None: a local Ray started for this run
-        "cost": experiment_cost(records, node_totals, prepared.prices, metering),
+        "cost": experiment_cost(records, node_totals, prepared.prices, metering, deploy_cost),
         "methods": methods,
     }
 
@@ -234,6 +268,9 @@ def table_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 "co2_g": 1000 * (search["co2_kg"] + final["co2_kg"]),
                 "usd": search["usd"] + final["usd"],
                 "inference_per_1k_j": 3.6e6 * m["cost"]["inference_per_1k"]["energy_kwh"]["total"],
+                "feasible": f"{m['deploy']['feasible']}/{m['deploy']['models']}"
+                if "deploy" in m
+                else "-",
                 "energy_measured": describe(
                     (CostRecord.from_dict(search) + CostRecord.from_dict(final)).measured
                 ),
@@ -297,6 +334,7 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
         "CO2 g",
         "USD",
         "J / 1k pred.",
+        "feasible",
     ):
         table.add_column(name, justify="left" if name == "method" else "right")
     rows = table_rows(summary)
@@ -323,17 +361,23 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
             f"{row['co2_g']:.3g}",
             f"{row['usd']:.3g}",
             f"{row['inference_per_1k_j']:.2f}",
+            row["feasible"],
         )
     console.print(table)
     cost = summary["cost"]
     node, idle = cost["node"], cost["idle"]
     node_kwh, idle_kwh = node["energy_kwh"]["total"], idle["energy_kwh"]["total"]
     share = idle_kwh / node_kwh if node_kwh else 0.0
+    deploy_kwh = cost.get("deploy", {}).get("energy_kwh", {}).get("total", 0.0)
     console.print(
         f"energy measured: {node['estimate']}. The nodes used {node_kwh:.2e} kWh "
-        f"(USD {node['usd']:.4f}); idle / overhead {idle_kwh:.2e} kWh ({100 * share:.0f}%), "
-        "in no method's figures."
+        f"(USD {node['usd']:.4f}); idle / overhead {idle_kwh:.2e} kWh ({100 * share:.0f}%) and "
+        f"measuring deployability {deploy_kwh:.2e} kWh, in no method's figures."
     )
+    for label, m in summary["methods"].items():
+        broken = m.get("deploy", {}).get("broken", [])
+        if broken:
+            console.print(f"{label}: not deployable as configured: {'; '.join(broken)}")
     for warning in cost.get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {warning}")
     failed = sum(r["failed"] for r in rows)

@@ -103,5 +103,16 @@ class Tracking:
             )
         self.client.set_terminated(run_id, status=status)
 
+    def log(self, run_id: str, metrics: Mapping[str, float], tags: Mapping[str, Any]) -> None:
+        """Add metrics and tags to a run, open or ended (a final run's deploy record)."""
+        from mlflow.entities import Metric, RunTag
+
+        now = int(time.time() * 1000)
+        self.client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            tags=[RunTag(k, str(v)) for k, v in tags.items()],
+        )
+
     def log_artifact(self, run_id: str, path: Path) -> None:
         self.client.log_artifact(run_id, str(path))

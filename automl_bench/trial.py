@@ -72,6 +72,7 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: WindowM
     import torch
     from threadpoolctl import threadpool_limits
 
+    from automl_bench.deploy.measure import flops_per_example
     from automl_bench.inference import predict_for, warm_up
     from automl_bench.space import load_search_space
     from automl_bench.tasks import load_task
@@ -100,6 +101,7 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: WindowM
             model = space.build(dict(job.config), data.info).to(device)
             settings = TrainSettings.from_config(job.config, ctx.epochs)
             closing["params"] = sum(p.numel() for p in model.parameters())
+            closing["flops"] = flops_per_example(model, data.x_train[:1])  # for constrained search
 
             def on_epoch(m: EpochMetrics) -> None:
                 nonlocal last_report

@@ -4,7 +4,9 @@
 #  1. a ~10 s training burst: the tool's GPU energy against NVML's counter delta (target: 2%);
 #  2. 4 trials packed on one GPU (0.25 GPU each) through the real stack (Ray Tune, MLflow,
 #     the node meter): trials' energy + idle / overhead against the node's measured energy
-#     (target: 5%), and the node's GPU energy against NVML's counter over the whole run.
+#     (target: 5%), and the node's GPU energy against NVML's counter over the whole run;
+#  3. from the same run's deploy records: batch-1 and batch-1024 latency on the GPU (and the CPU)
+#     for the baseline's and the best found models.
 # Prints a short table last; details go to $OUT (or ./runs/gpu_check).
 set -euo pipefail
 out=${OUT:-runs/gpu_check}
@@ -18,7 +20,7 @@ before=$(read_counter)
 python -m automl_bench.cli run configs/quickstart.yaml \
   --set output_dir="$out/runs" --set resources.gpus_per_trial=0.25 \
   --set resources.cpus_per_trial=2 --set resources.max_concurrent_trials=4 \
-  --set budget.epochs=20 > "$out/packed.log" 2>&1 || { tail -40 "$out/packed.log"; exit 1; }
+  --set budget.epochs=20 --set deploy.batch_size=1024 > "$out/packed.log" 2>&1 || { tail -40 "$out/packed.log"; exit 1; }
 after=$(read_counter)
 tail -12 "$out/packed.log"
 python - "$out" "$before" "$after" <<'PY'
@@ -54,4 +56,13 @@ print(f"{'packed 4/GPU: (phases + idle) / node energy':<58} {packed['phases_plus
 print(f"{'packed 4/GPU: GPU (trials + idle) / node GPU':<58} {packed['gpu_trials_plus_idle_over_node']:>12.5f} within 5%")
 print(f"{'  trials GPU J, idle GPU J, node GPU J':<58} {trials_gpu_j:.0f}, {idle_gpu_j:.0f}, {node_gpu_j:.0f}")
 print(f"{'packed: node GPU J / NVML delta over the whole CLI run':<58} {packed['node_gpu_over_nvml_whole_run']:>12.4f} (<1: Ray start/stop unmetered)")
+print()
+print("deploy records (seed 0): latency ms p50 / p95 at batch 1, p50 at batch 1024")
+for label in ("baseline", "random", "tpe"):
+    d = s["methods"][label]["studies"][0]["deploy"] or {}
+    for dev in ("cuda", "cpu"):
+        f = d.get(dev)
+        if f:
+            print(f"  {label:<9} {f['device']:<14} {f['latency_ms_p50']:.3f} / {f['latency_ms_p95']:.3f}"
+                  f"  batch {f['batch_size']}: {f['batch_latency_ms_p50']:.3f} ms, {f['throughput_per_s']:,.0f}/s")
 PY

@@ -136,6 +136,23 @@ CASES = [
     ),
     Case("unknown_price_table", "cost.prices", prices_text=PRICES_OK + "gpu_hours: {}\n"),
     Case("zero_deploy_batch", "deploy.batch_size", {"deploy": {"batch_size": 0}}),
+    Case("unknown_deploy_target", "deploy.target", {"deploy": {"target": "tpu"}}),
+    Case("zero_threads", "deploy.threads", {"deploy": {"threads": 0}}),
+    Case(
+        "negative_latency_limit",
+        "deploy.constraints.max_latency_ms_p95",
+        {"deploy": {"constraints": {"max_latency_ms_p95": -5}}},
+    ),
+    Case(
+        "unknown_constraint",
+        "deploy.constraints.max_latency",
+        {"deploy": {"constraints": {"max_latency": 5}}},
+    ),
+    Case(
+        "export_required_a_word",
+        "deploy.constraints.export_required",
+        {"deploy": {"constraints": {"export_required": "yes please"}}},
+    ),
     Case("experiment_dotdot", "experiment", {"experiment": "../escape"}),
     # the config file itself
     Case("config_not_yaml", "config", text="experiment: [unclosed\ntask: wine\n"),
@@ -248,6 +265,7 @@ RUN_IDS = [
     "experiment_with_slash",
     "unknown_gpu_row",
     "price_row_without_source",
+    "unknown_deploy_target",
 ]
 # ... and `validate` for these (an out-of-range baseline only through validate: were it
 # accepted, `run` would start an experiment).

@@ -22,6 +22,7 @@ SEEDS = [0, 1]
 TRIALS = 2
 EPOCHS = 3
 METHODS = ["baseline", "random", "tpe"]
+MAX_PARAMS = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,8 @@ def experiment(
         "seeds": SEEDS,
         "budget": {"trials": TRIALS, "epochs": EPOCHS},
         "cost": {"country_iso_code": "FRA"},
+        # the reference MLP (17,610 parameters on digits) breaks this; the searched ones do not
+        "deploy": {"batch_size": 64, "onnx": False, "constraints": {"max_params": MAX_PARAMS}},
         "output_dir": str(out),
     }
     proc = run_cli(config, tmp)
@@ -195,9 +198,10 @@ def test_trials_energy_plus_idle_is_what_the_node_measured(experiment: dict[str,
     trials_kwh = sum(_child_energy(c.data.metrics) for c in children)
     decide_kwh = sum(p.data.metrics["decide_energy_kwh"] for p in studies)
     idle_kwh = totals.data.metrics["idle_energy_kwh"]
+    deploy_kwh = totals.data.metrics["deploy_energy_kwh"]  # measuring the final models
     node_kwh = totals.data.metrics["node_energy_kwh"]
-    assert 0 < idle_kwh < node_kwh
-    assert trials_kwh + decide_kwh + idle_kwh == pytest.approx(node_kwh, rel=0.05)
+    assert 0 < idle_kwh < node_kwh and 0 < deploy_kwh < node_kwh
+    assert trials_kwh + decide_kwh + deploy_kwh + idle_kwh == pytest.approx(node_kwh, rel=0.05)
     # the failed trials are in there, charged for what they ran
     failed = [c for c in children if c.info.status == "FAILED"]
     assert failed and all(c.data.metrics["energy_kwh"] > 0 for c in failed)
@@ -240,6 +244,44 @@ def test_summary_keeps_phases_apart_with_their_measurement_methods(
         "carbon_intensity",
         "pue",
     }
+
+
+def test_every_final_model_has_its_deploy_record_and_feasibility(
+    experiment: dict[str, Any],
+) -> None:
+    methods = experiment["summary"]["methods"]
+    for label, method in methods.items():
+        for study in method["studies"]:
+            deploy = study["deploy"]
+            assert deploy is not None and "error" not in deploy, (label, deploy)
+            assert deploy["params"] > 0 and deploy["flops"] > 0 and deploy["size_mb"] > 0
+            assert deploy["exportable"] is True and deploy["onnx"] == "not asked"
+            cpu = deploy["cpu"]
+            assert cpu["threads"] == 1 and cpu["batch_size"] == 64 and cpu["latency_repeats"] >= 30
+            assert 0 < cpu["latency_ms_p50"] <= cpu["latency_ms_p95"] and cpu["peak_mem_mb"] > 0
+            assert deploy["inference_per_1k_energy_kwh"] > 0  # from the cost meter
+            assert deploy["feasible"] == (deploy["params"] <= MAX_PARAMS)
+        expected = 0 if label == "baseline:mlp" else len(SEEDS)
+        assert method["deploy"] == {
+            "models": len(SEEDS),
+            "feasible": expected,
+            "broken": [] if expected else ["params 17,610 > 10,000"],
+        }
+    assert "baseline:mlp: not deployable as configured: params 17,610 > 10,000" in (
+        experiment["stdout"].replace("\n", " ")
+    )
+    _, runs = _runs(experiment["out"])
+    finals = [
+        r for r in runs if r.data.tags.get("phase") == "final" and r.info.status == "FINISHED"
+    ]
+    assert len(finals) == len(methods) * len(SEEDS)
+    for run in finals:
+        metrics, tags = run.data.metrics, run.data.tags
+        for name in ("params", "flops", "size_mb", "latency_ms_p95_cpu", "throughput_per_s_cpu"):
+            assert metrics[f"deploy_{name}"] > 0, name
+        feasible = metrics["deploy_params"] <= MAX_PARAMS
+        assert tags["deploy_feasible"] == str(feasible).lower()
+        assert ("deploy_broken" in tags) == (not feasible)
 
 
 def test_ui_serves_the_runs_on_loopback(

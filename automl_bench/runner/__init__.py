@@ -6,7 +6,15 @@ Imported lazily by the experiment driver; ``import automl_bench`` does not start
 from __future__ import annotations
 
 from automl_bench.runner.cluster import ClusterInfo, ray_cluster
+from automl_bench.runner.deployment import measure_deployments
 from automl_bench.runner.meters import NodeMeters, start_node_meters
 from automl_bench.runner.tuner import run_trials
 
-__all__ = ["ClusterInfo", "NodeMeters", "ray_cluster", "run_trials", "start_node_meters"]
+__all__ = [
+    "ClusterInfo",
+    "NodeMeters",
+    "measure_deployments",
+    "ray_cluster",
+    "run_trials",
+    "start_node_meters",
+]
