@@ -367,15 +367,9 @@ def _deploy_settings(prepared: Prepared, cache: Path) -> DeploySettings:
             export_required=limits.export_required,
             target=deploy.target,
         ),
-        onnx=deploy.onnx if deploy.onnx is not None else _onnx_installed(),
+        onnx=deploy.onnx,
         cuda=False,  # the runner turns it on where a GPU is there
     )
-
-
-def _onnx_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("onnxruntime") is not None
 
 
 def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:

@@ -163,3 +163,17 @@ def test_measure_gives_the_whole_record_on_cpu() -> None:
     assert record.params == 5_210 and record.flops > 0 and record.size_mb > 0
     assert record.exportable and record.cpu is not None and record.cuda is None
     assert record.to_dict()["cpu"]["batch_size"] == 32
+
+
+def test_without_the_onnx_extra_the_record_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
+    model = nn.Linear(40, 10)
+    assert onnx_round_trip(model, torch.randn(1, 40)) == "not installed"
+    record = measure(model, torch.randn(8, 40), batch_size=4, threads=1, seconds=0.01)
+    assert record.onnx == "not installed"
+    assert (
+        measure(model, torch.randn(8, 40), batch_size=4, threads=1, seconds=0.01, onnx=False).onnx
+        == "not asked"
+    )

@@ -192,10 +192,11 @@ def measure(
     threads: int,
     seconds: float = 0.5,
     cuda: bool = False,
-    onnx: bool = True,
+    onnx: bool | None = None,
 ) -> DeployRecord:
     """The deploy record of ``model`` on inputs ``x`` (real examples, on the CPU): on the CPU,
-    and on the GPU too when ``cuda``."""
+    and on the GPU too when ``cuda``. ``onnx``: False skips the ONNX round trip; None tries it
+    when the onnx extra is installed."""
     model = model.eval().to("cpu")
     x = x.to("cpu")
     exportable, error = export_round_trip(model, x[:1])
@@ -211,7 +212,7 @@ def measure(
         size_mb=size_mb(model),
         exportable=exportable,
         export_error=error,
-        onnx=onnx_round_trip(model, x[:1]) if onnx else "not asked",
+        onnx="not asked" if onnx is False else onnx_round_trip(model, x[:1]),
         cpu=cpu,
         cuda=on_gpu,
     )

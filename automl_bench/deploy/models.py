@@ -31,7 +31,7 @@ class DeploySettings:
     batch_size: int
     threads: int
     constraints: Constraints
-    onnx: bool
+    onnx: bool | None  # None: when the onnx extra is installed
     cuda: bool  # measure on the GPU too (one is available to this process)
     seconds: float = 0.5  # per timing series
 
