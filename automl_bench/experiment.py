@@ -353,20 +353,12 @@ def _final_models(
 
 def _deploy_settings(prepared: Prepared, cache: Path) -> DeploySettings:
     deploy = prepared.config.deploy
-    limits = deploy.constraints
     return DeploySettings(
         task=prepared.config.task,
         cache_dir=str(cache),
         batch_size=deploy.batch_size,
         threads=deploy.threads,
-        constraints=Constraints(
-            max_latency_ms_p95=limits.max_latency_ms_p95,
-            max_size_mb=limits.max_size_mb,
-            max_params=limits.max_params,
-            max_flops=limits.max_flops,
-            export_required=limits.export_required,
-            target=deploy.target,
-        ),
+        constraints=Constraints(**deploy.constraints.model_dump(), target=deploy.target),
         onnx=deploy.onnx,
         cuda=False,  # the runner turns it on where a GPU is there
     )
