@@ -115,6 +115,34 @@ class Deploy(BaseModel):
         return value
 
 
+class Verdict(BaseModel):
+    """What "worth it" means here. The defaults are placeholders: set them for your product.
+
+    ``rope_points``: differences within +-this many accuracy points count as no difference (the
+    region of practical equivalence). ``value_usd_per_point_per_million``: what one accuracy point
+    is worth on a million predictions. ``deployment_predictions``: how many predictions the model
+    is expected to serve; the automated design must pay off within them.
+    """
+
+    model_config = _STRICT
+    rope_points: float = Field(default=1.0, ge=0)
+    value_usd_per_point_per_million: float = Field(default=10.0, ge=0)
+    deployment_predictions: float = Field(default=1e8, gt=0)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _number_written_as_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                return value
+            raise ValueError(
+                f"must be a number; YAML reads {value!r} as text: write it as 1.0e+8 or 100000000"
+            )
+        return value
+
+
 class Tracking(BaseModel):
     model_config = _STRICT
     uri: str | None = None  # None: SQLite under output_dir (an absolute URI)
@@ -133,6 +161,7 @@ class ExperimentConfig(BaseModel):
     resources: Resources = Field(default_factory=Resources)
     cost: Cost = Field(default_factory=Cost)
     deploy: Deploy = Field(default_factory=Deploy)
+    verdict: Verdict = Field(default_factory=Verdict)
     tracking: Tracking = Field(default_factory=Tracking)
     output_dir: str = "runs"
 

@@ -98,6 +98,7 @@ class _Recorder:
         self.progress = progress
         self.run_ids: dict[str, str] = {}
         self.history: dict[str, list[tuple[int, Mapping[str, float]]]] = {}
+        self.times: dict[str, tuple[str, str | None]] = {}  # trial id -> UTC start, end
         self.first_start: float | None = None  # the first trial's start (time.monotonic)
         self.last_end: float | None = None  # the last trial's end
 
@@ -117,6 +118,7 @@ class _Recorder:
             parent_run_id=study.run_id,
         )
         self.history[trial_id] = []
+        self.times[trial_id] = (datetime.now(UTC).isoformat(), None)
         self.first_start = self.first_start or time.monotonic()
         self.progress.trial_started(job)
 
@@ -127,6 +129,8 @@ class _Recorder:
 
     def trial_finished(self, outcome: TrialOutcome) -> None:
         self.last_end = time.monotonic()
+        start = self.times.get(outcome.trial_id, (None, None))[0]
+        self.times[outcome.trial_id] = (start or "", datetime.now(UTC).isoformat())
         self.studies[outcome.job.study].outcomes.append(outcome)
         run_id = self.run_ids.get(outcome.trial_id)
         if run_id is not None:
@@ -187,13 +191,27 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run every study of ``prepared``; returns the summary (also written to runs/<experiment>/)."""
     from automl_bench import provenance
+    from automl_bench.analysis import VerdictSettings, verdicts
+    from automl_bench.results import (
+        read_results,
+        result_rows,
+        trial_lines,
+        write_results,
+        write_trials,
+    )
     from automl_bench.runner import (
         measure_deployments,
         ray_cluster,
         run_trials,
         start_node_meters,
     )
-    from automl_bench.summary import build_summary, print_table, write_summary
+    from automl_bench.summary import (
+        archive_previous,
+        build_summary,
+        print_table,
+        print_verdicts,
+        write_summary,
+    )
     from automl_bench.tasks import get_task
     from automl_bench.tracking import Tracking, default_tracking_uri
 
@@ -284,10 +302,22 @@ def run_experiment(
             deploy_cost=deploy_cost,
             metering={"meter_start_s": meter_start_s, "measured_from_s": meter_start - started},
         )
+        # results in long format, and the verdict read back from them alone
+        archive_previous(exp_dir)
+        write_results(result_rows(summary), exp_dir / "results.csv")
+        write_trials(
+            trial_lines(config.experiment, studies.values(), recorder.times),
+            exp_dir / "trials.jsonl",
+        )
+        settings = VerdictSettings(**config.verdict.model_dump())
+        for label, verdict in verdicts(read_results(exp_dir / "results.csv"), settings).items():
+            summary["methods"][label]["verdict"] = verdict
+        summary["verdict_settings"] = config.verdict.model_dump()
         _close_parent_runs(tracking, summary, studies)
         _log_experiment_totals(tracking, summary, common_tags)
-    write_summary(summary, exp_dir)
+    write_summary(summary, exp_dir, archive=False)
     print_table(summary, console, exp_dir)
+    print_verdicts(summary, console)
     return summary
 
 
@@ -408,12 +438,28 @@ def _log_experiment_totals(tracking: Any, summary: dict[str, Any], tags: dict[st
     for line in ("search", "final", "inference", "deploy", "idle", "node"):
         metrics.update(CostRecord.from_dict(cost[line]).to_metrics(f"{line}_"))
     metrics["attributed_plus_idle_over_node"] = cost["attribution"]["ratio"]
+    verdict_tags = {}
+    for label, method in summary["methods"].items():
+        verdict = method.get("verdict")
+        if not verdict:
+            continue
+        name = label.replace(":", "-")
+        verdict_tags[f"verdict/{name}"] = f"{verdict['call']}: {verdict['reason']}"[:5000]
+        if "delta_points" in verdict:
+            metrics[f"verdict/{name}/delta_points"] = verdict["delta_points"]["estimate"]
+            metrics[f"verdict/{name}/probability_of_improvement"] = verdict[
+                "probability_of_improvement"
+            ]
+            n_star = verdict["break_even_predictions"]["estimate"]
+            if n_star != float("inf"):
+                metrics[f"verdict/{name}/break_even_predictions"] = n_star
     prices = cost["prices"]
     run_id = tracking.start_run(
         name=f"{summary['experiment']} totals",
         tags={
             **tags,
             "level": "experiment",
+            **verdict_tags,
             **{f"price_{k}": v for k, v in prices["sources"].items()},
             **CostRecord.from_dict(cost["node"]).to_tags(),
         },

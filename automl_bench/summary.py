@@ -279,10 +279,12 @@ def table_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_summary(summary: dict[str, Any], exp_dir: Path) -> None:
-    """summary.json and summary.csv; an earlier run's pair moves to history/, never overwritten."""
+def write_summary(summary: dict[str, Any], exp_dir: Path, archive: bool = True) -> None:
+    """summary.json and summary.csv; an earlier run's files move to history/ (``archive``, or
+    ``archive_previous`` before), never overwritten."""
     exp_dir.mkdir(parents=True, exist_ok=True)
-    _keep_previous(exp_dir)
+    if archive:
+        archive_previous(exp_dir)
     _atomic_write(exp_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     rows = table_rows(summary)
     buffer = io.StringIO()
@@ -292,7 +294,9 @@ def write_summary(summary: dict[str, Any], exp_dir: Path) -> None:
     _atomic_write(exp_dir / "summary.csv", buffer.getvalue())
 
 
-def _keep_previous(exp_dir: Path) -> None:
+def archive_previous(exp_dir: Path) -> None:
+    """Move an earlier run's summary, results and trial log to history/, stamped with its time."""
+    exp_dir.mkdir(parents=True, exist_ok=True)
     previous = exp_dir / "summary.json"
     if not previous.exists():
         return
@@ -303,7 +307,7 @@ def _keep_previous(exp_dir: Path) -> None:
     stamp = "".join(c if c.isalnum() else "-" for c in stamp)
     history = exp_dir / "history"
     history.mkdir(exist_ok=True)
-    for name in ("summary.json", "summary.csv"):
+    for name in ("summary.json", "summary.csv", "results.csv", "trials.jsonl"):
         if (exp_dir / name).exists():
             os.replace(exp_dir / name, history / f"{stamp}-{name}")
 
@@ -313,6 +317,26 @@ def _with_band(value: float, low: float, high: float) -> str:
     if value <= 0:
         return f"{value:.2g}"
     return f"{value:.2g} +-{100 * (high - low) / (2 * value):.0f}%"
+
+
+def print_verdicts(summary: dict[str, Any], console: Console) -> None:
+    """One line per method: the call, and the reason in numbers."""
+    table = Table(title="Is it worth it? (each method against the baseline)")
+    table.add_column("method")
+    table.add_column("verdict")
+    table.add_column("why, in numbers")
+    for label, method in summary["methods"].items():
+        verdict = method.get("verdict")
+        if verdict:
+            table.add_row(label, verdict["call"], verdict["reason"])
+    console.print(table)
+    s = summary.get("verdict_settings", {})
+    if s:
+        console.print(
+            f"ROPE +-{s['rope_points']:g} points; one point is worth "
+            f"USD {s['value_usd_per_point_per_million']:g} per million predictions; "
+            f"{s['deployment_predictions']:.3g} predictions expected (config: verdict)."
+        )
 
 
 def _pct(value: float | None) -> str:

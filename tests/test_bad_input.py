@@ -137,6 +137,17 @@ CASES = [
     Case("unknown_price_table", "cost.prices", prices_text=PRICES_OK + "gpu_hours: {}\n"),
     Case("zero_deploy_batch", "deploy.batch_size", {"deploy": {"batch_size": 0}}),
     Case("unknown_deploy_target", "deploy.target", {"deploy": {"target": "tpu"}}),
+    Case("negative_rope", "verdict.rope_points", {"verdict": {"rope_points": -1}}),
+    Case(
+        "zero_volume", "verdict.deployment_predictions", {"verdict": {"deployment_predictions": 0}}
+    ),
+    Case(
+        "volume_as_yaml_text",
+        "verdict.deployment_predictions",
+        text="experiment: v\ntask: wine\nspace: search_spaces/mlp.py\nmethods: [baseline]\n"
+        "seeds: [0]\nverdict:\n  deployment_predictions: 1e8\n",
+    ),
+    Case("unknown_verdict_key", "verdict.rope", {"verdict": {"rope": 1}}),
     Case("zero_threads", "deploy.threads", {"deploy": {"threads": 0}}),
     Case(
         "negative_latency_limit",

@@ -284,6 +284,45 @@ def test_every_final_model_has_its_deploy_record_and_feasibility(
         assert ("deploy_broken" in tags) == (not feasible)
 
 
+def test_results_in_long_format_and_the_verdict_read_from_them(
+    experiment: dict[str, Any],
+) -> None:
+    from automl_bench.analysis import VerdictSettings, verdicts
+    from automl_bench.results import read_results
+
+    exp_dir = experiment["out"] / "e2e"
+    rows = read_results(exp_dir / "results.csv")
+    methods = experiment["summary"]["methods"]
+    assert len(rows) == len(methods) * len(SEEDS)  # one row per method and seed
+    for r in rows:
+        study = next(s for s in methods[r["method"]]["studies"] if s["seed"] == r["seed"])
+        assert r["test_metric"] == pytest.approx(study["test_metric"])
+        assert r["final_energy_kwh"] == pytest.approx(study["final"]["energy_kwh"]["total"])
+        assert r["search_usd"] == pytest.approx(study["search"]["usd"])
+        assert r["code_revision"] and r["versions"] and r["created"]
+    lines = [json.loads(x) for x in (exp_dir / "trials.jsonl").read_text().splitlines()]
+    trials = [x for x in lines if x["phase"] != "decide"]
+    assert len(trials) == sum(
+        len(SEEDS) * (TRIALS + 1) if m in ("random", "tpe") else len(SEEDS) for m in methods
+    )
+    assert all(x["start"] and x["end"] and x["start"] <= x["end"] for x in trials)
+    failed = [x for x in trials if x["status"] == "failed"]
+    assert len(failed) == 2 * len(SEEDS) and all("meant to fail" in x["reason"] for x in failed)
+    assert all(x["cost"]["energy_kwh"]["total"] > 0 for x in trials)
+    assert {x["epochs_run"] for x in trials if x["status"] == "ok"} == {EPOCHS}
+    # the verdict in summary.json is the one results.csv gives
+    settings = VerdictSettings(**experiment["summary"]["verdict_settings"])
+    recomputed = verdicts(rows, settings)
+    assert set(recomputed) == set(methods) - {"baseline"}
+    for label, verdict in recomputed.items():
+        assert methods[label]["verdict"]["call"] == verdict["call"]
+        assert verdict["call"] in {"worth it", "not worth it", "inconclusive", "not deployable"}
+        assert "points" in verdict["reason"]
+    # the reference MLP breaks the parameter budget: not deployable, whatever its accuracy
+    assert methods["baseline:mlp"]["verdict"]["call"] == "not deployable"
+    assert "Is it worth it?" in experiment["stdout"]
+
+
 def test_ui_serves_the_runs_on_loopback(
     experiment: dict[str, Any], free_port: Callable[[], int]
 ) -> None:

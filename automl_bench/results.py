@@ -1,0 +1,177 @@
+"""Results in long format: runs/<experiment>/results.csv (one row per method and seed) and
+trials.jsonl (one line per trial). The verdict reads only these, so anyone can recompute it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+# Per phase, the cost columns of a results row: <phase>_<figure>.
+COST_FIGURES = (
+    "wall_s",
+    "device_s",
+    "energy_kwh",
+    "energy_kwh_low",
+    "energy_kwh_high",
+    "co2_kg",
+    "usd",
+)
+PHASES = ("search", "final", "inference_per_1k")
+COLUMNS = (
+    "experiment",
+    "task",
+    "space",
+    "method",
+    "seed",
+    "status",
+    "test_metric",
+    "val_metric",
+    "trials",
+    "failed",
+    *(f"{phase}_{figure}" for phase in PHASES for figure in COST_FIGURES),
+    "measured",
+    "deploy_feasible",
+    "deploy_broken",
+    "deploy_params",
+    "deploy_flops",
+    "deploy_latency_ms_p95_cpu",
+    "deploy_latency_ms_p95_cuda",
+    "best_config",
+    "code_revision",
+    "versions",
+    "created",
+)
+
+
+def _cost(record: Mapping[str, Any], figure: str) -> float:
+    if figure.startswith("energy_kwh"):
+        energy = record["energy_kwh"]
+        return float(
+            {"energy_kwh": energy["total"], "energy_kwh_low": energy["band"][0]}.get(
+                figure, energy["band"][1]
+            )
+        )
+    return float(record[figure])
+
+
+def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per (method, seed) of an experiment's summary."""
+    rows = []
+    for label, method in summary["methods"].items():
+        for study in method["studies"]:
+            deploy = study.get("deploy") or {}
+            row: dict[str, Any] = {
+                "experiment": summary["experiment"],
+                "task": summary["task"],
+                "space": study["space"],
+                "method": label,
+                "seed": study["seed"],
+                "status": "ok" if study["test_metric"] is not None else "failed",
+                "test_metric": study["test_metric"],
+                "val_metric": study["val_metric"],
+                "trials": study["trials"],
+                "failed": study["failed"],
+                "measured": json.dumps(study["final"]["measured"], sort_keys=True),
+                "deploy_feasible": deploy.get("feasible"),
+                "deploy_broken": "; ".join(deploy.get("broken", [])),
+                "deploy_params": deploy.get("params"),
+                "deploy_flops": deploy.get("flops"),
+                "deploy_latency_ms_p95_cpu": (deploy.get("cpu") or {}).get("latency_ms_p95"),
+                "deploy_latency_ms_p95_cuda": (deploy.get("cuda") or {}).get("latency_ms_p95"),
+                "best_config": json.dumps(study["best_config"], sort_keys=True),
+                "code_revision": summary["code_revision"],
+                "versions": json.dumps(summary["versions"], sort_keys=True),
+                "created": summary["created"],
+            }
+            for phase in PHASES:
+                for figure in COST_FIGURES:
+                    row[f"{phase}_{figure}"] = _cost(study[phase], figure)
+            rows.append(row)
+    return rows
+
+
+def write_results(rows: Iterable[Mapping[str, Any]], path: Path) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS))
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in COLUMNS})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(buffer.getvalue())
+    tmp.replace(path)
+
+
+def read_results(path: Path) -> list[dict[str, Any]]:
+    """results.csv back as typed rows: numbers as floats, empty cells as None."""
+    numeric = {c for c in COLUMNS if c.endswith(("_s", "_kwh", "_low", "_high", "_kg", "_usd"))}
+    numeric |= {"test_metric", "val_metric", "deploy_params", "deploy_flops"}
+    numeric |= {"deploy_latency_ms_p95_cpu", "deploy_latency_ms_p95_cuda"}
+    rows = []
+    with path.open(newline="") as f:
+        for raw in csv.DictReader(f):
+            row: dict[str, Any] = {}
+            for key, text in raw.items():
+                if text == "":
+                    row[key] = None
+                elif key in numeric:
+                    row[key] = float(text)
+                elif key in ("seed", "trials", "failed"):
+                    row[key] = int(text)
+                elif key == "deploy_feasible":
+                    row[key] = text == "True"
+                else:
+                    row[key] = text
+            rows.append(row)
+    return rows
+
+
+def trial_lines(
+    experiment: str, studies: Iterable[Any], times: Mapping[str, tuple[str, str | None]]
+) -> list[dict[str, Any]]:
+    """One line per trial (start and end in UTC, status, the fidelity it reached, its cost),
+    and one ``decide`` line per searching study (what its sampler spent)."""
+    lines = []
+    for study in studies:
+        for o in study.outcomes:
+            start, end = times.get(o.trial_id, (None, None))
+            lines.append(
+                {
+                    "experiment": experiment,
+                    "study": study.spec.key,
+                    "method": study.spec.label,
+                    "seed": study.spec.seed,
+                    "phase": o.job.phase,
+                    "trial_id": o.trial_id,
+                    "start": start,
+                    "end": end,
+                    "status": o.status,
+                    "reason": o.reason,
+                    "epochs_run": o.result.get("epochs_run"),
+                    "config": o.job.config,
+                    "cost": o.cost.to_dict(),
+                }
+            )
+        if study.decide.wall_s > 0:
+            lines.append(
+                {
+                    "experiment": experiment,
+                    "study": study.spec.key,
+                    "method": study.spec.label,
+                    "seed": study.spec.seed,
+                    "phase": "decide",
+                    "status": "ok",
+                    "cost": study.decide.to_dict(),
+                }
+            )
+    return lines
+
+
+def write_trials(lines: Iterable[Mapping[str, Any]], path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(line, default=str) + "\n" for line in lines))
+    tmp.replace(path)

@@ -1,0 +1,160 @@
+"""The verdict's statistics on constructed data with known answers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from automl_bench.analysis import VerdictSettings, verdicts
+from automl_bench.analysis.intervals import (
+    bca_interval,
+    clopper_pearson,
+    probability_of_improvement,
+    ratio_interval,
+    t_interval,
+)
+from automl_bench.analysis.verdict import break_even
+from automl_bench.results import COLUMNS, read_results, write_results
+
+SETTINGS = VerdictSettings(
+    rope_points=1.0, value_usd_per_point_per_million=10.0, deployment_predictions=1e8
+)
+
+
+@pytest.mark.parametrize("n", [3, 5, 10])
+def test_the_t_interval_covers_about_95_percent_at_few_seeds(n: int) -> None:
+    rng = np.random.default_rng(n)
+    reps, hits = 4000, 0
+    for _ in range(reps):
+        sample = rng.normal(2.0, 1.5, size=n)
+        i = t_interval(list(sample))
+        assert i.low is not None and i.high is not None
+        hits += i.low <= 2.0 <= i.high
+    assert abs(hits / reps - 0.95) < 0.015  # within simulation error of 4,000 draws
+
+
+def test_bca_only_from_ten_seeds() -> None:
+    values = [0.5, 1.2, 0.8, 2.0, 1.1, 0.9, 1.4, 0.7, 1.6]
+    assert bca_interval(values).method == "t"
+    ten = bca_interval([*values, 1.0])
+    assert ten.method == "BCa" and ten.low is not None and ten.low < 1.13 < (ten.high or 0)
+
+
+def test_clopper_pearson_matches_the_exact_interval() -> None:
+    none = clopper_pearson(0, 10)
+    assert none.estimate == 0 and none.low == 0 and none.high == pytest.approx(0.3085, abs=1e-4)
+    half = clopper_pearson(5, 10)
+    assert (half.low, half.high) == pytest.approx((0.1871, 0.8129), abs=1e-4)
+
+
+def test_probability_of_improvement_counts_ties_as_half() -> None:
+    assert probability_of_improvement([1.0, -1.0, 0.0, 2.0]) == pytest.approx(0.625)
+
+
+def test_cost_ratios_are_geometric_means_on_log_scale() -> None:
+    r = ratio_interval([20.0, 20.0, 20.0], [2.0, 2.0, 2.0])
+    assert r.estimate == pytest.approx(10.0) and r.low == pytest.approx(10.0)
+    assert ratio_interval([4.0, 1.0], [1.0, 4.0]).estimate == pytest.approx(1.0)
+
+
+def test_break_even_and_never() -> None:
+    v = 10.0 / 1e6  # USD per point per prediction
+    assert break_even(1.0, 2.0, 0.0, v) == pytest.approx(1.0 / (2 * v))
+    assert math.isinf(break_even(1.0, 0.0, 0.0, v))  # no gain: never
+    assert math.isinf(break_even(1.0, -1.0, 0.0, v))
+    assert math.isinf(break_even(1.0, 2.0, 3 * v, v))  # costlier inference than it gains
+    assert break_even(-0.5, 2.0, 0.0, v) == 0  # cheaper to find than the baseline: at once
+
+
+def row(method: str, seed: int, test: float | None, **over: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {c: None for c in COLUMNS}
+    out.update(
+        experiment="x",
+        task="t",
+        space="s",
+        method=method,
+        seed=seed,
+        status="ok" if test is not None else "failed",
+        test_metric=test,
+        trials=4 if method != "baseline" else 0,
+        failed=0,
+        deploy_feasible=True,
+        deploy_broken="",
+    )
+    for phase in ("search", "final", "inference_per_1k"):
+        for figure in ("wall_s", "device_s", "energy_kwh", "energy_kwh_low", "energy_kwh_high"):
+            out[f"{phase}_{figure}"] = 0.0
+        out[f"{phase}_co2_kg"] = 0.0
+        out[f"{phase}_usd"] = 0.0
+    out.update(final_usd=0.1, final_energy_kwh=1.0)
+    if method != "baseline":
+        out.update(search_usd=100.0, search_energy_kwh=10.0)
+    out.update(over)
+    return out
+
+
+def _experiment(deltas: list[float], **over: Any) -> list[dict[str, Any]]:
+    base = [row("baseline", s, 0.80) for s in range(len(deltas))]
+    return base + [row("m", s, 0.80 + d / 100, **over) for s, d in enumerate(deltas)]
+
+
+def test_worth_it_needs_the_interval_above_the_rope_and_the_break_even_met() -> None:
+    v = verdicts(_experiment([3.0, 3.2, 2.8, 3.1, 2.9]), SETTINGS)["m"]
+    assert v["call"] == "worth it", v["reason"]
+    assert v["delta_points"]["ci95"][0] > 1.0
+    # USD 100 extra at USD 10 per point per million and +3 points: about 3.3 M predictions
+    assert v["break_even_predictions"]["estimate"] == pytest.approx(100.0 / (3.0 * 1e-5), rel=1e-6)
+    assert "+3.0 points [" in v["reason"] and "(t, 5 seeds)" in v["reason"]
+    assert "11x the baseline's energy" in v["reason"]
+    assert v["probability_of_improvement"] == 1.0
+
+
+def test_inside_or_below_the_rope_is_not_worth_it_and_straddling_is_inconclusive() -> None:
+    inside = verdicts(_experiment([0.2, -0.3, 0.1, 0.0, 0.1]), SETTINGS)["m"]
+    assert inside["call"] == "not worth it" and "ROPE" in inside["reason"]
+    below = verdicts(_experiment([-3.0, -2.5, -3.5]), SETTINGS)["m"]
+    assert below["call"] == "not worth it" and "never pays off" in below["reason"]
+    straddle = verdicts(_experiment([0.5, 3.0, 1.5, 2.5, 0.8]), SETTINGS)["m"]
+    assert straddle["call"] == "inconclusive" and "straddles" in straddle["reason"]
+
+
+def test_a_clear_gain_that_pays_off_too_late_is_not_worth_it() -> None:
+    small_volume = VerdictSettings(deployment_predictions=1e5)
+    v = verdicts(_experiment([3.0, 3.2, 2.8, 3.1, 2.9]), small_volume)["m"]
+    assert v["call"] == "not worth it" and "pays off after" in v["reason"]
+
+
+def test_a_model_that_breaks_a_constraint_is_not_deployable_whatever_its_gain() -> None:
+    rows = _experiment([3.0, 3.2, 2.8])
+    rows[-1].update(deploy_feasible=False, deploy_broken="latency_ms_p95 9 > 5 (cpu)")
+    v = verdicts(rows, SETTINGS)["m"]
+    assert v["call"] == "not deployable" and "latency_ms_p95 9 > 5" in v["reason"]
+
+
+def test_failures_are_counted_not_dropped() -> None:
+    rows = _experiment([3.0, 3.2, 2.8, 3.1])
+    rows[-1].update(status="failed", test_metric=None, failed=4)
+    v = verdicts(rows, SETTINGS)["m"]
+    assert v["seeds_paired"] == 3 and v["studies"] == 4
+    assert (
+        v["failed_studies"]["estimate"] == 0.25
+        and v["failed_studies"]["method"] == "Clopper-Pearson"
+    )
+    assert v["failed_trials"]["estimate"] == pytest.approx(4 / 16)
+    assert "1 of 4 studies failed" in v["reason"]
+
+
+def test_one_seed_gives_no_interval_and_no_verdict() -> None:
+    v = verdicts(_experiment([5.0]), SETTINGS)["m"]
+    assert v["call"] == "inconclusive" and "1 seed" in v["reason"]
+
+
+def test_the_verdict_is_recomputed_from_results_csv_alone(tmp_path: Path) -> None:
+    rows = _experiment([3.0, 3.2, 2.8, 3.1, 2.9])
+    write_results(rows, tmp_path / "results.csv")
+    back = read_results(tmp_path / "results.csv")
+    assert verdicts(back, SETTINGS) == verdicts(rows, SETTINGS)
