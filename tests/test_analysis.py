@@ -120,6 +120,10 @@ def test_inside_or_below_the_rope_is_not_worth_it_and_straddling_is_inconclusive
     assert below["call"] == "not worth it" and "never pays off" in below["reason"]
     straddle = verdicts(_experiment([0.5, 3.0, 1.5, 2.5, 0.8]), SETTINGS)["m"]
     assert straddle["call"] == "inconclusive" and "straddles" in straddle["reason"]
+    worse_on_average = verdicts(_experiment([-1.0, 0.5, -0.5]), SETTINGS)["m"]
+    assert worse_on_average["call"] == "inconclusive"  # [-2.2, 1.6] reaches above the ROPE
+    assert "never pays off at the mean difference (at best after " in worse_on_average["reason"]
+    assert "after never" not in worse_on_average["reason"]
 
 
 def test_a_clear_gain_that_pays_off_too_late_is_not_worth_it() -> None:

@@ -183,11 +183,11 @@ def _delta_words(delta: Interval) -> str:
 
 
 def _break_even_words(n_star: float, low: float | None, high: float | None) -> str:
-    if (
-        math.isinf(n_star)
-        and (high is None or math.isinf(high))
-        and (low is None or math.isinf(low))
-    ):
+    if math.isinf(n_star):
+        if low is not None and not math.isinf(low):
+            return (
+                f"never pays off at the mean difference (at best after {_human(low)} predictions)"
+            )
         return "never pays off"
     ci = f" [{_human(low)}, {_human(high)}]" if low is not None and high is not None else ""
     return f"pays off after {_human(n_star)}{ci} predictions"
