@@ -192,8 +192,10 @@ def run_experiment(
     """Run every study of ``prepared``; returns the summary (also written to runs/<experiment>/)."""
     from automl_bench import provenance
     from automl_bench.analysis import VerdictSettings, verdicts
+    from automl_bench.analysis.curves import anytime, pareto_fronts
     from automl_bench.results import (
         read_results,
+        read_trials,
         result_rows,
         trial_lines,
         write_results,
@@ -310,9 +312,14 @@ def run_experiment(
             exp_dir / "trials.jsonl",
         )
         settings = VerdictSettings(**config.verdict.model_dump())
-        for label, verdict in verdicts(read_results(exp_dir / "results.csv"), settings).items():
+        rows = read_results(exp_dir / "results.csv")
+        for label, verdict in verdicts(rows, settings).items():
             summary["methods"][label]["verdict"] = verdict
         summary["verdict_settings"] = config.verdict.model_dump()
+        summary["analysis"] = {
+            "anytime": anytime(read_trials(exp_dir / "trials.jsonl")),
+            "pareto": pareto_fronts(rows),
+        }
         _close_parent_runs(tracking, summary, studies)
         _log_experiment_totals(tracking, summary, common_tags)
     write_summary(summary, exp_dir, archive=False)

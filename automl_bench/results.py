@@ -152,6 +152,7 @@ def trial_lines(
                     "status": o.status,
                     "reason": o.reason,
                     "epochs_run": o.result.get("epochs_run"),
+                    "val_metric": o.val_accuracy,
                     "config": o.job.config,
                     "cost": o.cost.to_dict(),
                 }
@@ -169,6 +170,10 @@ def trial_lines(
                 }
             )
     return lines
+
+
+def read_trials(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def write_trials(lines: Iterable[Mapping[str, Any]], path: Path) -> None:

@@ -162,3 +162,46 @@ def test_the_verdict_is_recomputed_from_results_csv_alone(tmp_path: Path) -> Non
     write_results(rows, tmp_path / "results.csv")
     back = read_results(tmp_path / "results.csv")
     assert verdicts(back, SETTINGS) == verdicts(rows, SETTINGS)
+
+
+def test_pareto_membership() -> None:
+    from automl_bench.analysis.curves import pareto_front
+
+    points = {
+        "baseline": (0.80, 1.0),
+        "cheap_bad": (0.60, 0.5),  # cheaper, worse: on the front
+        "dominated": (0.79, 2.0),  # worse and dearer than the baseline
+        "best": (0.90, 5.0),  # most accurate: on the front
+        "tie": (0.80, 1.0),  # equal to the baseline: neither beats the other
+    }
+    assert pareto_front(points) == ["cheap_bad", "baseline", "tie", "best"]
+
+
+def _trial(method: str, seed: int, end: str, kwh: float, value: float | None) -> dict[str, Any]:
+    return {
+        "phase": "search",
+        "method": method,
+        "seed": seed,
+        "end": end,
+        "status": "ok" if value is not None else "failed",
+        "val_metric": value,
+        "cost": {"energy_kwh": {"total": kwh}},
+    }
+
+
+def test_anytime_curves_on_a_shared_energy_grid() -> None:
+    from automl_bench.analysis.curves import anytime, best_so_far
+
+    a0 = [
+        _trial("a", 0, "1", 1.0, 0.5),
+        _trial("a", 0, "2", 1.0, None),
+        _trial("a", 0, "3", 2.0, 0.7),
+    ]
+    a1 = [_trial("a", 1, "1", 2.0, 0.6), _trial("a", 1, "2", 2.0, 0.4)]
+    assert best_so_far(a0) == [(1.0, 0.5), (2.0, 0.5), (4.0, 0.7)]  # a failure adds cost only
+    curves = anytime(a0 + a1, points=5)["a"]
+    assert curves["grid_kwh"] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert curves["seeds"] == [0, 1, 2, 2, 2]
+    assert curves["mean"][1] == 0.5 and curves["stderr"][1] is None
+    assert curves["mean"][2] == pytest.approx(0.55) and curves["mean"][4] == pytest.approx(0.65)
+    assert curves["stderr"][4] == pytest.approx(0.05)  # std 0.0707 / sqrt(2)

@@ -321,6 +321,14 @@ def test_results_in_long_format_and_the_verdict_read_from_them(
     # the reference MLP breaks the parameter budget: not deployable, whatever its accuracy
     assert methods["baseline:mlp"]["verdict"]["call"] == "not deployable"
     assert "Is it worth it?" in experiment["stdout"]
+    analysis = experiment["summary"]["analysis"]
+    assert set(analysis["anytime"]) == {"random", "tpe"}  # the methods that search
+    for curve in analysis["anytime"].values():
+        assert len(curve["grid_kwh"]) == 25 and curve["seeds"][-1] == len(SEEDS)
+        assert 0 < curve["mean"][-1] <= 1
+    for name in ("energy_kwh", "latency_ms_p95_cpu", "search_usd"):
+        front = analysis["pareto"][name]
+        assert set(front["points"]) == set(methods) and front["front"]
 
 
 def test_ui_serves_the_runs_on_loopback(
