@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from automl_bench.cost.record import CostRecord
+from automl_bench.summary import atomic_write
+
 # Per phase, the cost columns of a results row: <phase>_<figure>.
 COST_FIGURES = (
     "wall_s",
@@ -48,17 +51,6 @@ COLUMNS = (
 )
 
 
-def _cost(record: Mapping[str, Any], figure: str) -> float:
-    if figure.startswith("energy_kwh"):
-        energy = record["energy_kwh"]
-        return float(
-            {"energy_kwh": energy["total"], "energy_kwh_low": energy["band"][0]}.get(
-                figure, energy["band"][1]
-            )
-        )
-    return float(record[figure])
-
-
 def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per (method, seed) of an experiment's summary."""
     rows = []
@@ -89,8 +81,9 @@ def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "created": summary["created"],
             }
             for phase in PHASES:
+                cost = CostRecord.from_dict(study[phase])
                 for figure in COST_FIGURES:
-                    row[f"{phase}_{figure}"] = _cost(study[phase], figure)
+                    row[f"{phase}_{figure}"] = float(getattr(cost, figure))
             rows.append(row)
     return rows
 
@@ -101,9 +94,7 @@ def write_results(rows: Iterable[Mapping[str, Any]], path: Path) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: "" if row.get(k) is None else row[k] for k in COLUMNS})
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(buffer.getvalue())
-    tmp.replace(path)
+    atomic_write(path, buffer.getvalue())
 
 
 def read_results(path: Path) -> list[dict[str, Any]]:
@@ -177,6 +168,4 @@ def read_trials(path: Path) -> list[dict[str, Any]]:
 
 
 def write_trials(lines: Iterable[Mapping[str, Any]], path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(line, default=str) + "\n" for line in lines))
-    tmp.replace(path)
+    atomic_write(path, "".join(json.dumps(line, default=str) + "\n" for line in lines))

@@ -10,7 +10,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rich.console import Console
 from rich.table import Table
@@ -42,6 +42,23 @@ def per_1k(record: CostRecord, predictions: int) -> CostRecord:
     return record.scaled(1000.0 / predictions) if predictions > 0 else CostRecord()
 
 
+class StudyCosts(NamedTuple):
+    """A study's cost per phase: search (every search trial plus its sampler's work), final
+    training, inference (the measured window), and the predictions made in that window."""
+
+    search: CostRecord
+    final: CostRecord
+    inference: CostRecord
+    predictions: int
+
+
+def study_costs(record: StudyRecord) -> StudyCosts:
+    search = total(o.cost for o in record.outcomes if o.job.phase == SEARCH) + record.decide
+    finals = [o for o in record.outcomes if o.job.phase == FINAL]
+    inference, predictions = _inference(finals[0] if finals else None)
+    return StudyCosts(search, total(o.cost for o in finals), inference, predictions)
+
+
 def study_summary(record: StudyRecord) -> dict[str, Any]:
     search = [o for o in record.outcomes if o.job.phase == SEARCH]
     finals = [o for o in record.outcomes if o.job.phase == FINAL]
@@ -49,7 +66,8 @@ def study_summary(record: StudyRecord) -> dict[str, Any]:
     ok = [o for o in search if o.ok and o.val_accuracy is not None]
     best = max(ok, key=lambda o: o.val_accuracy or 0.0) if ok else None
     best_config = best.job.config if best else (final.job.config if final else None)
-    inference, predictions = _inference(final)
+    search_cost, final_cost, inference, predictions = study_costs(record)
+    inference_per_1k = per_1k(inference, predictions)
     return {
         "seed": record.spec.seed,
         "method": record.spec.method,
@@ -63,16 +81,16 @@ def study_summary(record: StudyRecord) -> dict[str, Any]:
             if not o.ok
         ],
         # every search trial (failed ones at what they ran) plus the sampler's own work
-        "search": (total(o.cost for o in search) + record.decide).to_dict(),
+        "search": search_cost.to_dict(),
         "decide": record.decide.to_dict(),
-        "final": (final.cost if final else CostRecord()).to_dict(),
+        "final": final_cost.to_dict(),
         "inference": inference.to_dict(),
         "inference_predictions": predictions,
-        "inference_per_1k": per_1k(inference, predictions).to_dict(),
+        "inference_per_1k": inference_per_1k.to_dict(),
         "val_metric": best.val_accuracy if best else None,
         "test_metric": final.test_accuracy if final else None,
         "model_path": final.model_path if final else None,
-        "deploy": _deploy(record, per_1k(inference, predictions)),
+        "deploy": _deploy(record, inference_per_1k),
     }
 
 
@@ -113,11 +131,7 @@ def experiment_cost(
     """Totals per phase, the deploy measurement, the idle / overhead line, and what the nodes
     measured, which all the other lines must add up to."""
     deploy = deploy or CostRecord()
-    search, final, inference = [], [], []
-    for record in records:
-        search += [o.cost for o in record.outcomes if o.job.phase == SEARCH] + [record.decide]
-        final += [o.cost for o in record.outcomes if o.job.phase == FINAL]
-        inference += [_inference(o)[0] for o in record.outcomes if o.job.phase == FINAL]
+    costs = [study_costs(record) for record in records]
     per_node = {
         node_id: (
             prices.record(t.node, t.measured),
@@ -130,7 +144,11 @@ def experiment_cost(
     node = total(n[0] for n in per_node.values())
     idle = total(n[1] for n in per_node.values())
     unclosed = total(n[2] for n in per_node.values())
-    phases = {"search": total(search), "final": total(final), "inference": total(inference)}
+    phases = {
+        "search": total(c.search for c in costs),
+        "final": total(c.final for c in costs),
+        "inference": total(c.inference for c in costs),
+    }
     cards = {
         str(o.result["gpu_name"]) for r in records for o in r.outcomes if "gpu_name" in o.result
     }
@@ -180,16 +198,10 @@ def build_summary(
 ) -> dict[str, Any]:
     """``wall_s``: the whole run; ``trials_wall_s``: the first trial's start to the last's end."""
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    search_costs: dict[str, list[CostRecord]] = defaultdict(list)
-    final_costs: dict[str, list[CostRecord]] = defaultdict(list)
-    inference_costs: dict[str, list[tuple[CostRecord, int]]] = defaultdict(list)
+    costs: dict[str, list[StudyCosts]] = defaultdict(list)
     for record in records:
-        label = record.spec.label
-        by_label[label].append(study_summary(record))
-        search_costs[label] += [o.cost for o in record.outcomes if o.job.phase == SEARCH]
-        search_costs[label].append(record.decide)
-        final_costs[label] += [o.cost for o in record.outcomes if o.job.phase == FINAL]
-        inference_costs[label] += [_inference(o) for o in record.outcomes if o.job.phase == FINAL]
+        by_label[record.spec.label].append(study_summary(record))
+        costs[record.spec.label].append(study_costs(record))
     baseline_tests = {s["seed"]: s["test_metric"] for s in by_label.get(BASELINE, [])}
     methods: dict[str, Any] = {}
     for label, studies in by_label.items():
@@ -200,17 +212,17 @@ def build_summary(
             for s in studies
             if s["test_metric"] is not None and baseline_tests.get(s["seed"]) is not None
         ]
-        inference = inference_costs[label]
+        mine = costs[label]
         methods[label] = {
             "studies": studies,
             "test_metric": mean_ci(tests),
             "delta_vs_baseline": mean_ci(pairs),
             "deploy": deploy_summary(studies),
             "cost": {
-                "search": total(search_costs[label]).to_dict(),
-                "final": total(final_costs[label]).to_dict(),
+                "search": total(c.search for c in mine).to_dict(),
+                "final": total(c.final for c in mine).to_dict(),
                 "inference_per_1k": per_1k(
-                    total(r for r, _ in inference), sum(n for _, n in inference)
+                    total(c.inference for c in mine), sum(c.predictions for c in mine)
                 ).to_dict(),
             },
         }
@@ -236,7 +248,7 @@ def build_summary(
     }
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
     with os.fdopen(fd, "w") as f:
         f.write(text)
@@ -285,13 +297,13 @@ def write_summary(summary: dict[str, Any], exp_dir: Path, archive: bool = True) 
     exp_dir.mkdir(parents=True, exist_ok=True)
     if archive:
         archive_previous(exp_dir)
-    _atomic_write(exp_dir / "summary.json", json.dumps(summary, indent=2, default=str))
+    atomic_write(exp_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     rows = table_rows(summary)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    _atomic_write(exp_dir / "summary.csv", buffer.getvalue())
+    atomic_write(exp_dir / "summary.csv", buffer.getvalue())
 
 
 def archive_previous(exp_dir: Path) -> None:
