@@ -1,4 +1,4 @@
-"""The command line: ``automl-bench run | validate | ui``.
+"""The command line: ``automl-bench run | validate | report | compare | ui``.
 
 Bad input ends with one line naming the field and what is allowed, exit code 2, nothing written.
 """
@@ -9,8 +9,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from automl_bench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from automl_bench.report import ReportFiles
 
 EXIT_BAD_INPUT = 2
 
@@ -48,6 +52,23 @@ def _parser() -> argparse.ArgumentParser:
                 help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else SQLite under runs/)",
             )
             p.add_argument("--no-live", action="store_true", help="no live progress display")
+    report = sub.add_parser(
+        "report",
+        help="write an experiment's report (HTML, Markdown, PNG plots) from its results, and "
+        "log it to its MLflow summary run",
+    )
+    report.add_argument("experiment", help="the experiment's name (under --runs-dir) or folder")
+    report.add_argument(
+        "--runs-dir", type=Path, default=Path("runs"), help="the output folder (default: runs)"
+    )
+    report.add_argument(
+        "--tracking-uri", default=None, help="MLflow store (default: the one the run used)"
+    )
+    compare = sub.add_parser("compare", help="set experiments side by side")
+    compare.add_argument("experiments", nargs="+", help="names (under --runs-dir) or folders")
+    compare.add_argument(
+        "--runs-dir", type=Path, default=Path("runs"), help="the output folder (default: runs)"
+    )
     ui = sub.add_parser("ui", help="serve the MLflow UI on 127.0.0.1 over the experiment store")
     ui.add_argument(
         "--runs-dir", type=Path, default=Path("runs"), help="the output folder (default: runs)"
@@ -77,6 +98,61 @@ def _run(args: argparse.Namespace) -> int:
         tracking_uri=args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
         live=not args.no_live and sys.stdout.isatty(),
     )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from automl_bench.report import experiment_dir, load_summary, write_report
+
+    exp_dir = experiment_dir(args.experiment, args.runs_dir)
+    summary = load_summary(exp_dir)
+    files = write_report(exp_dir, summary)
+    print(
+        f"report: {files.html}, {files.markdown}, {len(files.plots)} plots in {files.html.parent}"
+    )
+    logged = _log_to_summary_run(summary, files, exp_dir, args.tracking_uri)
+    print(logged)
+    return 0
+
+
+def _log_to_summary_run(
+    summary: dict[str, Any], files: ReportFiles, exp_dir: Path, uri: str | None
+) -> str:
+    """Log the report to the run's MLflow summary run; a store that is gone is said, not fatal."""
+    from automl_bench.report import log_report
+    from automl_bench.tracking import Tracking
+
+    uri = uri or str(summary.get("tracking_uri") or "")
+    if not uri:
+        return "MLflow: no tracking URI recorded; the report was not logged"
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        return f"MLflow: {uri} is not here; the report was not logged (see --tracking-uri)"
+    tracking = Tracking(uri, str(summary["experiment"]), exp_dir.parent / "artifacts")
+    run_id = str(summary.get("summary_run_id") or "") or tracking.summary_run()
+    if not run_id:
+        return "MLflow: the experiment has no summary run; the report was not logged"
+    log_report(tracking, run_id, files, exp_dir)
+    return f"MLflow: logged to the summary run {run_id} in {uri}"
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from automl_bench.report import experiment_dir, load_summary
+    from automl_bench.report.compare import write_comparison
+
+    dirs = [experiment_dir(name, args.runs_dir) for name in args.experiments]
+    markdown, html, table = write_comparison([load_summary(d) for d in dirs], args.runs_dir)
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    shown = Table(title=table.title)
+    for name in table.header:
+        shown.add_column(name)
+    for row in table.rows:
+        shown.add_row(*row)
+    console.print(shown)
+    console.print(table.note)
+    console.print(f"written: {markdown} and {html}")
     return 0
 
 
@@ -112,7 +188,8 @@ def _ui(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _ui(args) if args.command == "ui" else _run(args)
+        commands = {"ui": _ui, "report": _report, "compare": _compare}
+        return commands.get(args.command, _run)(args)
     except ConfigError as exc:
         print(f"automl-bench: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

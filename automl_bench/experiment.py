@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from automl_bench.analysis.verdict import VerdictSettings
 from automl_bench.config import ExperimentConfig, load_config, load_prices, resolve_path
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord
@@ -191,11 +192,11 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run every study of ``prepared``; returns the summary (also written to runs/<experiment>/)."""
     from automl_bench import provenance
-    from automl_bench.analysis import VerdictSettings, verdicts
-    from automl_bench.analysis.curves import anytime, pareto_fronts
+    from automl_bench.analysis.experiment import analyse
+    from automl_bench.report import log_report, write_report
+    from automl_bench.report.build import PLOTS
     from automl_bench.results import (
-        read_results,
-        read_trials,
+        constant_rows,
         result_rows,
         trial_lines,
         write_results,
@@ -210,11 +211,13 @@ def run_experiment(
     from automl_bench.summary import (
         archive_previous,
         build_summary,
+        fold_analysis,
         print_table,
         print_verdicts,
         write_summary,
     )
     from automl_bench.tasks import get_task
+    from automl_bench.tasks.constant import constant_scores
     from automl_bench.tracking import Tracking, default_tracking_uri
 
     config = prepared.config
@@ -306,25 +309,25 @@ def run_experiment(
         )
         # results in long format, and the verdict read back from them alone
         archive_previous(exp_dir)
-        write_results(result_rows(summary), exp_dir / "results.csv")
+        constant = constant_scores(get_task(config.task), config.seeds, cache)
+        write_results(
+            result_rows(summary) + constant_rows(summary, constant), exp_dir / "results.csv"
+        )
         write_trials(
             trial_lines(config.experiment, studies.values(), recorder.times),
             exp_dir / "trials.jsonl",
         )
-        settings = VerdictSettings(**config.verdict.model_dump())
-        rows = read_results(exp_dir / "results.csv")
-        for label, verdict in verdicts(rows, settings).items():
-            summary["methods"][label]["verdict"] = verdict
-        summary["verdict_settings"] = config.verdict.model_dump()
-        summary["analysis"] = {
-            "anytime": anytime(read_trials(exp_dir / "trials.jsonl")),
-            "pareto": pareto_fronts(rows),
-        }
+        settings = verdict_settings(config)
+        fold_analysis(summary, analyse(exp_dir, settings))
+        summary["verdict_settings"] = asdict(settings)
         _close_parent_runs(tracking, summary, studies)
-        _log_experiment_totals(tracking, summary, common_tags)
+        summary["summary_run_id"] = _log_summary_run(tracking, summary, common_tags)
     write_summary(summary, exp_dir, archive=False)
+    report = write_report(exp_dir, summary)
+    log_report(tracking, summary["summary_run_id"], report, exp_dir)
     print_table(summary, console, exp_dir)
     print_verdicts(summary, console)
+    console.print(f"report: {report.html} and {report.markdown.name}, plots in {PLOTS}/")
     return summary
 
 
@@ -401,6 +404,13 @@ def _deploy_settings(prepared: Prepared, cache: Path) -> DeploySettings:
     )
 
 
+def verdict_settings(config: ExperimentConfig) -> VerdictSettings:
+    """The config's ``verdict:`` section, with the deployment constraints in words."""
+    deploy = config.deploy
+    limits = Constraints(**deploy.constraints.model_dump(), target=deploy.target)
+    return VerdictSettings(**config.verdict.model_dump(), constraints=limits.describe())
+
+
 def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:
     fits = int(cpus // cpus_per_trial) if cpus_per_trial > 0 else 1
     if gpus_per_trial > 0:
@@ -438,8 +448,10 @@ def _close_parent_runs(
 _PARENT_PHASES = ("search", "decide", "final", "inference", "inference_per_1k")
 
 
-def _log_experiment_totals(tracking: Any, summary: dict[str, Any], tags: dict[str, str]) -> None:
-    """One run for the whole experiment: totals per phase, idle / overhead, what the nodes used."""
+def _log_summary_run(tracking: Any, summary: dict[str, Any], tags: dict[str, str]) -> str:
+    """The experiment's summary run (tag ``level=experiment``): totals per phase, idle /
+    overhead, what the nodes used, and the verdict per method as ``verdict/<method>/...``
+    metrics; the report is logged to it as artifacts. Returns its id."""
     cost = summary["cost"]
     metrics: dict[str, float] = {}
     for line in ("search", "final", "inference", "deploy", "idle", "node"):
@@ -460,9 +472,12 @@ def _log_experiment_totals(tracking: Any, summary: dict[str, Any], tags: dict[st
             n_star = verdict["break_even_predictions"]["estimate"]
             if n_star != float("inf"):
                 metrics[f"verdict/{name}/break_even_predictions"] = n_star
+        score = method.get("normalised_score")
+        if score:
+            metrics[f"verdict/{name}/normalised_score"] = score["estimate"]
     prices = cost["prices"]
     run_id = tracking.start_run(
-        name=f"{summary['experiment']} totals",
+        name=f"{summary['experiment']} summary",
         tags={
             **tags,
             "level": "experiment",
@@ -473,6 +488,7 @@ def _log_experiment_totals(tracking: Any, summary: dict[str, Any], tags: dict[st
         params={k: v for k, v in prices.items() if k != "sources"},
     )
     tracking.end_run(run_id, "FINISHED", metrics, None, None)
+    return str(run_id)
 
 
 __all__ = ["Prepared", "plan_studies", "prepare", "run_experiment"]

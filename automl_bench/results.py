@@ -13,6 +13,7 @@ from typing import Any
 
 from automl_bench.cost.record import CostRecord
 from automl_bench.summary import atomic_write
+from automl_bench.tasks.constant import CONSTANT, ConstantScore
 
 # Per phase, the cost columns of a results row: <phase>_<figure>.
 COST_FIGURES = (
@@ -85,6 +86,34 @@ def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 for figure in COST_FIGURES:
                     row[f"{phase}_{figure}"] = float(getattr(cost, figure))
             rows.append(row)
+    return rows
+
+
+def constant_rows(
+    summary: Mapping[str, Any], scores: Iterable[ConstantScore]
+) -> list[dict[str, Any]]:
+    """The constant predictor's row per seed: its accuracy, no trials, nothing spent."""
+    rows = []
+    for score in scores:
+        row: dict[str, Any] = {
+            "experiment": summary["experiment"],
+            "task": summary["task"],
+            "space": "",
+            "method": CONSTANT,
+            "seed": score.seed,
+            "status": "ok",
+            "test_metric": score.test_metric,
+            "val_metric": score.val_metric,
+            "trials": 0,
+            "failed": 0,
+            "measured": "{}",
+            "best_config": json.dumps({"predicts": score.predicts}),
+            "code_revision": summary["code_revision"],
+            "versions": json.dumps(summary["versions"], sort_keys=True),
+            "created": summary["created"],
+        }
+        row.update({f"{p}_{f}": 0.0 for p in PHASES for f in COST_FIGURES})
+        rows.append(row)
     return rows
 
 

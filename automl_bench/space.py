@@ -5,6 +5,10 @@ A search space is one Python file (see search_spaces/) that defines::
     def space(trial: optuna.Trial) -> dict[str, Any]: ...        # only trial.suggest_*; constants
     def build(config: dict[str, Any], task: TaskInfo) -> torch.nn.Module: ...
     baseline: dict[str, Any] = {...}                              # the hand-designed point
+    defaults: dict[str, Any] = {...}       # optional: the untuned configuration (a reference row)
+
+Without ``defaults``, the untuned configuration is the baseline with the trainer's keys left out,
+so they take the trainer's defaults: the hand-designed model, trained without tuning.
 
 The trainer reads these optional keys of a config: ``lr`` (default 1e-3), ``weight_decay`` (0),
 ``batch_size`` (128), ``optimizer`` (``adam``, ``adamw`` or ``sgd``) and ``momentum``
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
 
     from automl_bench.tasks.base import TaskInfo
 
+TRAINER_KEYS = ("lr", "weight_decay", "batch_size", "optimizer", "momentum")
+
 SpaceFn = Callable[["optuna.Trial"], dict[str, Any]]
 BuildFn = Callable[[dict[str, Any], "TaskInfo"], "torch.nn.Module"]
 
@@ -44,6 +50,19 @@ class SearchSpace:
     space: SpaceFn
     build: BuildFn
     baseline: dict[str, Any]
+    defaults: dict[str, Any]  # the untuned configuration, trained as the ``defaults`` method
+
+    def fixed_point(self, name: str) -> dict[str, Any]:
+        """The configuration a method that does not search trains: ``baseline`` or
+        ``defaults``."""
+        if name == "defaults":
+            return self.defaults
+        return self.baseline
+
+
+def untuned(baseline: Mapping[str, Any]) -> dict[str, Any]:
+    """The baseline with the trainer's keys left out (they take the trainer's defaults)."""
+    return {k: v for k, v in baseline.items() if k not in TRAINER_KEYS}
 
 
 def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
@@ -68,12 +87,19 @@ def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
     ]
     if missing:
         raise ConfigError(field, f"{path.name} must define {', '.join(missing)}")
+    defaults = getattr(module, "defaults", None)
+    if defaults is not None and not isinstance(defaults, Mapping):
+        raise ConfigError(
+            field, f"{path.name}: defaults must be a dict, got {type(defaults).__name__}"
+        )
+    base = dict(cast(Mapping[str, Any], baseline))
     loaded = SearchSpace(
         path.stem,
         path,
         cast(SpaceFn, space),
         cast(BuildFn, build),
-        dict(cast(Mapping[str, Any], baseline)),
+        base,
+        dict(defaults) if defaults is not None else untuned(base),
     )
     check_baseline_in_space(loaded, field)
     return loaded

@@ -22,6 +22,7 @@ from automl_bench.cost.uncertainty import describe
 from automl_bench.methods import BASELINE
 from automl_bench.outcome import TrialOutcome
 from automl_bench.stats import mean_ci
+from automl_bench.tasks.constant import CONSTANT
 from automl_bench.trial import FINAL, INFERENCE, SEARCH
 
 if TYPE_CHECKING:
@@ -248,10 +249,23 @@ def build_summary(
     }
 
 
+def fold_analysis(summary: dict[str, Any], analysis: Mapping[str, Any]) -> None:
+    """Put the analysis of results.csv into the summary: each method's verdict and normalised
+    score, the constant predictor's reference row, anytime curves and Pareto fronts."""
+    for label, method in summary["methods"].items():
+        if label in analysis["verdicts"]:
+            method["verdict"] = analysis["verdicts"][label]
+        if label in analysis["normalised_score"]:
+            method["normalised_score"] = analysis["normalised_score"][label]
+    summary["reference"] = {"constant": analysis["constant"]}
+    summary["analysis"] = {"anytime": analysis["anytime"], "pareto": analysis["pareto"]}
+
+
 def atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; these are results to share
     os.replace(tmp, path)
 
 
@@ -271,6 +285,7 @@ def table_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 "delta_ci95_high": delta["ci95"][1]
                 if delta["ci95"] and label != BASELINE
                 else None,
+                "normalised_score": (m.get("normalised_score") or {}).get("estimate"),
                 "trials": sum(s["trials"] for s in m["studies"]),
                 "failed": sum(s["failed"] for s in m["studies"]),
                 "wall_s": search["wall_s"] + final["wall_s"],
@@ -307,7 +322,8 @@ def write_summary(summary: dict[str, Any], exp_dir: Path, archive: bool = True) 
 
 
 def archive_previous(exp_dir: Path) -> None:
-    """Move an earlier run's summary, results and trial log to history/, stamped with its time."""
+    """Move an earlier run's summary, results, trial log and report to history/, stamped with
+    its time."""
     exp_dir.mkdir(parents=True, exist_ok=True)
     previous = exp_dir / "summary.json"
     if not previous.exists():
@@ -319,7 +335,15 @@ def archive_previous(exp_dir: Path) -> None:
     stamp = "".join(c if c.isalnum() else "-" for c in stamp)
     history = exp_dir / "history"
     history.mkdir(exist_ok=True)
-    for name in ("summary.json", "summary.csv", "results.csv", "trials.jsonl"):
+    for name in (
+        "summary.json",
+        "summary.csv",
+        "results.csv",
+        "trials.jsonl",
+        "report.html",
+        "report.md",
+        "plots",
+    ):
         if (exp_dir / name).exists():
             os.replace(exp_dir / name, history / f"{stamp}-{name}")
 
@@ -364,6 +388,7 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
         "method",
         "test acc %",
         "Δ points [95% CI]",
+        "score",
         "trials (failed)",
         "wall s",
         "energy kWh",
@@ -391,6 +416,7 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
             row["method"],
             f"{_pct(row['test_accuracy_mean'])}{std}",
             delta,
+            "-" if row["normalised_score"] is None else f"{row['normalised_score']:.2f}",
             f"{row['trials']} ({row['failed']})",
             f"{row['wall_s']:.1f}",
             _with_band(row["energy_kwh"], row["energy_kwh_low"], row["energy_kwh_high"]),
@@ -399,7 +425,14 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
             f"{row['inference_per_1k_j']:.2f}",
             row["feasible"],
         )
+    constant = summary.get("reference", {}).get("constant", {})
+    if constant.get("test_metric") is not None:
+        table.add_row(CONSTANT, _pct(constant["test_metric"]), "-", "0", *["-"] * 7)
     console.print(table)
+    console.print(
+        "score: (method - constant) / (baseline - constant) per seed, mean over seeds: the "
+        "constant predictor (the most frequent class) is 0, the hand-designed baseline 1."
+    )
     cost = summary["cost"]
     node, idle = cost["node"], cost["idle"]
     node_kwh, idle_kwh = node["energy_kwh"]["total"], idle["energy_kwh"]["total"]

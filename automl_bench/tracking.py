@@ -114,5 +114,15 @@ class Tracking:
             tags=[RunTag(k, str(v)) for k, v in tags.items()],
         )
 
-    def log_artifact(self, run_id: str, path: Path) -> None:
-        self.client.log_artifact(run_id, str(path))
+    def log_artifact(self, run_id: str, path: Path, folder: str | None = None) -> None:
+        self.client.log_artifact(run_id, str(path), folder)
+
+    def summary_run(self) -> str | None:
+        """The newest run of this experiment tagged ``level=experiment`` (its summary run)."""
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string="tags.level = 'experiment'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        return runs[0].info.run_id if runs else None

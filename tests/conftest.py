@@ -79,3 +79,11 @@ def _small_config(experiment: str, out: Path) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def small_config() -> Callable[[str, Path], dict[str, Any]]:
     return _small_config
+
+
+@pytest.fixture(scope="session")
+def experiment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The end-to-end experiment (tests/e2e_setup.py), run once for every test that reads it."""
+    from e2e_setup import run_e2e
+
+    return run_e2e(tmp_path_factory.mktemp("e2e"), REPO, _run_cli)

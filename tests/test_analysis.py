@@ -109,7 +109,7 @@ def test_worth_it_needs_the_interval_above_the_rope_and_the_break_even_met() -> 
     # USD 100 extra at USD 10 per point per million and +3 points: about 3.3 M predictions
     assert v["break_even_predictions"]["estimate"] == pytest.approx(100.0 / (3.0 * 1e-5), rel=1e-6)
     assert "+3.0 points [" in v["reason"] and "(t, 5 seeds)" in v["reason"]
-    assert "11x the baseline's energy" in v["reason"]
+    assert "11x [11, 11] the baseline's energy" in v["reason"]
     assert v["probability_of_improvement"] == 1.0
 
 
@@ -205,3 +205,58 @@ def test_anytime_curves_on_a_shared_energy_grid() -> None:
     assert curves["mean"][1] == 0.5 and curves["stderr"][1] is None
     assert curves["mean"][2] == pytest.approx(0.55) and curves["mean"][4] == pytest.approx(0.65)
     assert curves["stderr"][4] == pytest.approx(0.05)  # std 0.0707 / sqrt(2)
+
+
+def test_normalised_scores_anchor_the_constant_at_0_and_the_baseline_at_1() -> None:
+    from automl_bench.analysis.normalised import normalised_scores
+
+    rows = [
+        row("constant", 0, 0.10),
+        row("constant", 1, 0.20),
+        row("baseline", 0, 0.60),
+        row("baseline", 1, 0.70),
+        row("m", 0, 0.85),  # (0.85 - 0.1) / 0.5 = 1.5
+        row("m", 1, 0.45),  # (0.45 - 0.2) / 0.5 = 0.5
+    ]
+    scores = normalised_scores(rows)
+    assert scores["constant"]["per_seed"] == {0: 0.0, 1: 0.0}
+    assert scores["baseline"]["per_seed"] == {0: 1.0, 1: 1.0}
+    assert scores["m"]["per_seed"] == pytest.approx({0: 1.5, 1: 0.5})
+    assert scores["m"]["estimate"] == pytest.approx(1.0) and scores["m"]["method"] == "t"
+    # a new method does not move anyone else's score (no "best observed" anchor)
+    more = normalised_scores([*rows, row("great", 0, 0.99), row("great", 1, 0.99)])
+    assert more["m"] == scores["m"]
+    # a seed where the baseline is no better than the constant predictor has no score
+    flat = normalised_scores([row("constant", 0, 0.5), row("baseline", 0, 0.5), row("m", 0, 0.6)])
+    assert flat == {}
+
+
+def test_the_constant_predictor_is_an_anchor_not_a_method() -> None:
+    from automl_bench.analysis.curves import pareto_fronts
+
+    rows = _experiment([3.0, 3.2, 2.8])
+    rows += [row("constant", s, 0.1, trials=0) for s in range(3)]
+    assert set(verdicts(rows, SETTINGS)) == {"m"}
+    assert all("constant" not in f["points"] for f in pareto_fronts(rows).values())
+
+
+def test_latency_ratio_is_a_geometric_mean_with_an_approximate_interval() -> None:
+    rows = _experiment([3.0, 3.2, 2.8])
+    for r in rows:
+        r["deploy_latency_ms_p95_cpu"] = 1.0 if r["method"] == "baseline" else 2.0
+    rows[-1]["deploy_latency_ms_p95_cpu"] = 8.0  # 2x, 2x, 8x: geometric mean 3.17x
+    v = verdicts(rows, SETTINGS)["m"]
+    assert v["latency_ratio"]["estimate"] == pytest.approx(32 ** (1 / 3))
+    assert v["latency_ratio"]["method"] == "t on log ratios"
+    assert "3.17x [" in v["reason"] and "the baseline's p95 CPU latency" in v["reason"]
+
+
+def test_the_reason_names_the_constraints_a_feasible_method_meets() -> None:
+    from automl_bench.deploy.record import Constraints
+
+    limits = Constraints(max_latency_ms_p95=5.0, export_required=True)
+    assert limits.describe() == "p95 <= 5 ms (cpu), exports"
+    assert Constraints().describe() == ""
+    settings = VerdictSettings(constraints=limits.describe())
+    v = verdicts(_experiment([3.0, 3.2, 2.8]), settings)["m"]
+    assert "meets p95 <= 5 ms (cpu), exports" in v["reason"]

@@ -55,6 +55,26 @@ def test_loading_twice_gives_the_same_functions(space: SearchSpace) -> None:
     assert again.baseline == space.baseline
 
 
+def test_untuned_defaults_are_the_baseline_at_the_trainers_defaults(
+    space: SearchSpace, tmp_path: Path
+) -> None:
+    from automl_bench.train import TrainSettings
+
+    assert space.fixed_point("baseline") == space.baseline
+    defaults = space.fixed_point("defaults")
+    assert defaults == {
+        k: v
+        for k, v in space.baseline.items()
+        if k not in ("lr", "batch_size", "weight_decay", "optimizer", "momentum")
+    }
+    settings = TrainSettings.from_config(defaults, epochs=1)
+    assert (settings.lr, settings.batch_size, settings.optimizer) == (1e-3, 128, "adam")
+    # a space may name its own untuned configuration
+    own = tmp_path / "own.py"
+    own.write_text(space.path.read_text() + "\ndefaults = {**baseline, 'lr': 3e-3}\n")
+    assert load_search_space(own).fixed_point("defaults")["lr"] == 3e-3
+
+
 def test_baseline_is_a_point_of_the_space(space: SearchSpace) -> None:
     check_baseline_in_space(space)  # raises ConfigError if not
     trial = optuna.trial.FixedTrial(space.baseline)

@@ -6,6 +6,7 @@
   least one seed has a value (with how many had).
 - Pareto fronts over methods (their means over seeds): test accuracy (higher is better) against a
   cost (lower is better): energy of search + final training, p95 latency on the CPU, search USD.
+  The constant predictor, a reference that costs nothing, is left out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from automl_bench.tasks.constant import CONSTANT
 
 GRID_POINTS = 25
 
@@ -111,7 +114,7 @@ def pareto_fronts(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Cost name -> {"points": method -> [accuracy, cost] (means over seeds), "front": [...]}."""
     by_method: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
-        if row["test_metric"] is not None:
+        if row["test_metric"] is not None and row["method"] != CONSTANT:
             by_method.setdefault(str(row["method"]), []).append(row)
     out: dict[str, Any] = {}
     for name, cost_of in FRONTS.items():

@@ -3,7 +3,9 @@
 For each seed s where both finished, d_s = (metric(method, s) - metric(baseline, s)) x 100
 points. delta = mean d_s with a t interval (BCa from 10 seeds). Extra cost per seed = the
 method's search + final training - the baseline's final training (USD, kWh, kg CO2, GPU-hours).
-Extra inference cost per prediction = the difference of their inference cost per 1,000 / 1,000.
+The energy and p95 CPU latency against the baseline's are geometric-mean ratios with a t interval
+on the log ratios (approximate). Extra inference cost per prediction = the difference of their
+inference cost per 1,000 / 1,000.
 With v = the value of one accuracy point per prediction, the method pays off after
 N* = extra USD / (delta x v - extra inference USD per prediction) predictions, "never" when the
 denominator is not positive. N*'s interval puts the ends of delta's interval into the same formula.
@@ -34,6 +36,7 @@ from automl_bench.analysis.intervals import (
     ratio_interval,
     t_interval,
 )
+from automl_bench.tasks.constant import CONSTANT
 
 BASELINE = "baseline"
 WORTH_IT, NOT_WORTH_IT, INCONCLUSIVE, NOT_DEPLOYABLE = (
@@ -49,6 +52,7 @@ class VerdictSettings:
     rope_points: float = 1.0
     value_usd_per_point_per_million: float = 10.0
     deployment_predictions: float = 1e8
+    constraints: str = ""  # the deployment constraints in words ("p95 <= 5 ms"), "" for none
 
     @property
     def value_per_prediction(self) -> float:
@@ -120,6 +124,13 @@ def method_verdict(
         [m["search_energy_kwh"] + m["final_energy_kwh"] for m, _ in pairs],
         [b["final_energy_kwh"] for _, b in pairs],
     )
+    latency_pairs = [
+        (m["deploy_latency_ms_p95_cpu"], b["deploy_latency_ms_p95_cpu"])
+        for m, b in pairs
+        if m.get("deploy_latency_ms_p95_cpu") is not None
+        and b.get("deploy_latency_ms_p95_cpu") is not None
+    ]
+    latency_ratio = ratio_interval([m for m, _ in latency_pairs], [b for _, b in latency_pairs])
     trials = sum(int(r["trials"]) for r in rows)
     failed_trials = sum(int(r["failed"]) for r in rows)
     failed_studies = sum(r["status"] != "ok" for r in rows)
@@ -154,6 +165,7 @@ def method_verdict(
         probability_of_improvement=probability_of_improvement(diffs),
         extra_cost={k: _interval_dict(t_interval(vals)) for k, vals in extra.items()},
         energy_ratio=_interval_dict(energy_ratio),
+        latency_ratio=_interval_dict(latency_ratio),
         extra_inference_usd_per_prediction=mean_inference,
         break_even_predictions={
             "estimate": n_star,
@@ -164,13 +176,24 @@ def method_verdict(
     call, why = _call(delta, n_star, n_low, n_high, feasible, broken, settings)
     words = [_delta_words(delta)]
     if energy_ratio.n:
-        words.append(f"{energy_ratio.estimate:.3g}x the baseline's energy")
+        words.append(f"{_ratio_words(energy_ratio)} the baseline's energy")
+    if latency_ratio.n:
+        words.append(f"{_ratio_words(latency_ratio)} the baseline's p95 CPU latency")
     words.append(_break_even_words(n_star, n_low, n_high))
+    if feasible and settings.constraints:
+        words.append(f"meets {settings.constraints}")
     words.append(why)
     if failed_studies:
         words.append(f"{failed_studies} of {len(rows)} studies failed")
     out.update(call=call, reason=", ".join(w for w in words if w))
     return out
+
+
+def _ratio_words(ratio: Interval) -> str:
+    """``5.1x [3.9, 6.6]``: a geometric-mean ratio with its approximate interval."""
+    if ratio.low is None or ratio.high is None:
+        return f"{ratio.estimate:.3g}x"
+    return f"{ratio.estimate:.3g}x [{ratio.low:.3g}, {ratio.high:.3g}]"
 
 
 def _delta_words(delta: Interval) -> str:
@@ -224,7 +247,8 @@ def _call(
 def verdicts(
     rows: Sequence[Mapping[str, Any]], settings: VerdictSettings
 ) -> dict[str, dict[str, Any]]:
-    """Every non-baseline row label -> its verdict against ``baseline``."""
+    """Every row label but the baseline's and the constant predictor's (the anchors) -> its
+    verdict against ``baseline``."""
     by_method: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         by_method.setdefault(str(row["method"]), []).append(row)
@@ -232,5 +256,5 @@ def verdicts(
     return {
         label: method_verdict(method_rows, base, settings)
         for label, method_rows in by_method.items()
-        if label != BASELINE
+        if label not in (BASELINE, CONSTANT)
     }

@@ -19,6 +19,21 @@ class Constraints:
     export_required: bool = False
     target: str = "cpu"  # cpu | cuda: where the latency limit applies
 
+    def describe(self) -> str:
+        """The limits in words ("p95 <= 5 ms (cpu), size <= 1 MB, exports"); "" for none."""
+        words = []
+        if self.max_latency_ms_p95 is not None:
+            words.append(f"p95 <= {self.max_latency_ms_p95:g} ms ({self.target})")
+        if self.max_size_mb is not None:
+            words.append(f"size <= {self.max_size_mb:g} MB")
+        if self.max_params is not None:
+            words.append(f"params <= {self.max_params:,}")
+        if self.max_flops is not None:
+            words.append(f"FLOPs <= {self.max_flops:,}")
+        if self.export_required:
+            words.append("exports")
+        return ", ".join(words)
+
 
 @dataclass(frozen=True)
 class DeviceFigures:

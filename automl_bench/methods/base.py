@@ -16,13 +16,14 @@ SamplerFactory = Callable[[int, int], "optuna.samplers.BaseSampler"]
 class Method:
     """``make_sampler(seed, n_trials)`` builds the Optuna sampler of one study.
 
-    A method without a sampler (``baseline``) does no search: its study trains the space's
-    hand-designed point in the final phase only.
+    A method without a sampler does no search: its study trains one fixed point of the space in
+    the final phase only, ``fixed``: the hand-designed ``baseline`` or the untuned ``defaults``.
     """
 
     name: str
     description: str
     make_sampler: SamplerFactory | None = None
+    fixed: str = "baseline"
 
     @property
     def searches(self) -> bool:

@@ -4,7 +4,8 @@ Each searching study keeps its own OptunaSearch (its own sampler, seed and trial
 searcher only decides which study suggests next, so that one Tuner runs the whole experiment:
 Ray workers, their metering and ``reuse_actors`` are set up once, and the cluster stays busy
 across study boundaries. When a study's search trials have all ended, its final job (the best
-configuration by validation accuracy, retrained) is suggested; a baseline study has only that.
+configuration by validation accuracy, retrained) is suggested; a study that does not search
+(``baseline``, ``defaults``) has only that.
 
 What a method spends deciding is part of its search cost: each sampler call (``suggest``, and
 telling it a result) is metered as a window on this node's meter, added up per study in
@@ -81,7 +82,9 @@ class StudySearcher(Searcher):  # type: ignore[misc]
                 logger.warning("study %s: every search trial failed; no final training", key)
                 continue
             config = (
-                self._best[key][1] if study.n_trials > 0 else self._spaces[study.space].baseline
+                self._best[key][1]
+                if study.n_trials > 0
+                else self._spaces[study.space].fixed_point(get_method(study.method).fixed)
             )
             return self._job(trial_id, study, FINAL, config)
         open_studies = [k for k, s in self._studies.items() if self._suggested[k] < s.n_trials]

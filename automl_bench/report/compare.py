@@ -1,0 +1,84 @@
+"""``automl-bench compare EXPERIMENT...``: experiments side by side, one row per (experiment,
+method), each recomputed from its own results.csv; written as Markdown and self-contained HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from automl_bench.report.html import STYLE
+from automl_bench.report.markdown import markdown_table
+from automl_bench.report.tables import TextTable, interval_text, number_text, percent_sd
+from automl_bench.summary import atomic_write
+
+
+def compare_table(summaries: Sequence[Mapping[str, Any]]) -> TextTable:
+    rows = []
+    for summary in summaries:
+        for label, m in summary["methods"].items():
+            verdict = m.get("verdict", {})
+            delta = verdict.get("delta_points")
+            score = m.get("normalised_score")
+            search, final = m["cost"]["search"], m["cost"]["final"]
+            rows.append(
+                (
+                    summary["experiment"],
+                    summary["task"],
+                    label,
+                    str(m["test_metric"]["n"]),
+                    percent_sd(m["test_metric"]["mean"], m["test_metric"]["std"]),
+                    interval_text(delta["estimate"], delta["ci95"], "+.1f") if delta else "-",
+                    interval_text(score["estimate"], score["ci95"], ".2f") if score else "-",
+                    number_text(search["energy_kwh"]["total"] + final["energy_kwh"]["total"]),
+                    number_text(search["usd"] + final["usd"]),
+                    verdict.get("call", "(reference)" if not verdict else "-"),
+                )
+            )
+    return TextTable(
+        "compare",
+        "Experiments side by side",
+        (
+            "experiment",
+            "task",
+            "method",
+            "seeds",
+            "test acc % (mean ± sd)",
+            "Δ points [95% CI]",
+            "score [95% CI]",
+            "energy kWh",
+            "USD",
+            "verdict",
+        ),
+        rows,
+        "Each experiment against its own baseline (paired over its own seeds): Δ and scores "
+        "compare across experiments only where the task and baseline are the same. Score: the "
+        "constant predictor 0, the baseline 1. Energy and USD: search plus final training, all "
+        "seeds.",
+    )
+
+
+def write_comparison(
+    summaries: Sequence[Mapping[str, Any]], out_dir: Path
+) -> tuple[Path, Path, TextTable]:
+    """compare-<a>-<b>....md and .html under ``out_dir``."""
+    table = compare_table(summaries)
+    stem = "compare-" + "-".join(str(s["experiment"]) for s in summaries)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    markdown, html = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+    created = ", ".join(f"{s['experiment']} ({s['created']})" for s in summaries)
+    atomic_write(markdown, f"# {table.title}\n\n{created}\n\n{markdown_table(table, '##')}")
+    head = "".join(f"<th>{escape(h)}</th>" for h in table.header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in table.rows
+    )
+    atomic_write(
+        html,
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(table.title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{escape(table.title)}</h1><p>{escape(created)}</p>"
+        f'<table id="compare"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        f'<p class="note">{escape(table.note)}</p></body></html>\n',
+    )
+    return markdown, html, table

@@ -1,0 +1,197 @@
+"""The report's plots, as PNG files (matplotlib, no screen needed).
+
+Each plot's caption (``CAPTIONS``) says what its points and error bars are; the HTML and Markdown
+reports print it under the plot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from automl_bench.analysis.curves import FRONTS
+from automl_bench.methods import BASELINE
+
+DPI = 110
+PARETO_AXES = {
+    "energy_kwh": "energy of search + final training, kWh (mean over seeds)",
+    "latency_ms_p95_cpu": "p95 latency at batch size 1 on the CPU, ms (mean over seeds)",
+    "search_usd": "search cost, USD (mean over seeds)",
+}
+CAPTIONS = {
+    "differences": (
+        "Paired difference to the baseline in accuracy points, one dot per seed. The bar is the "
+        "95% interval of the mean difference (Student-t below 10 seeds, BCa from 10); the shaded "
+        "band is the region of practical equivalence (ROPE)."
+    ),
+    "anytime": (
+        "Best validation accuracy so far against the cumulative energy of the search, read on a "
+        "common grid. Line: the mean over seeds; shaded: one standard error of that mean (where "
+        "two or more seeds have a value)."
+    ),
+    "cost": (
+        "Energy per method, summed over its seeds, split into search (every trial, failed ones "
+        "included, and the sampler's own work) and final training. Whiskers: the measurement "
+        "band of the total (the energy source's stated uncertainty)."
+    ),
+    **{
+        f"pareto_{name}": (
+            f"Test accuracy (mean over seeds) against {axis.split(',')[0]}. Filled points are on "
+            "the Pareto front (no other method is both at least as accurate and at most as "
+            "costly); the line joins them."
+        )
+        for name, axis in PARETO_AXES.items()
+    },
+}
+
+
+def _figure(width: float = 7.0, height: float = 4.0) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width, height), dpi=DPI)
+    ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def _save(fig: Any, path: Path) -> Path:
+    from matplotlib import pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path
+
+
+def differences_plot(summary: Mapping[str, Any], path: Path) -> Path:
+    labels = [m for m, v in summary["methods"].items() if "delta_points" in v.get("verdict", {})]
+    fig, ax = _figure(7.0, 1.2 + 0.6 * max(1, len(labels)))
+    rope = float(summary.get("verdict_settings", {}).get("rope_points", 1.0))
+    ax.axvspan(-rope, rope, color="0.85")
+    ax.set_title(f"shaded: the ROPE, +-{rope:g} points", fontsize=9)
+    ax.axvline(0.0, color="0.4", lw=0.8)
+    base_by_seed = {s["seed"]: s["test_metric"] for s in summary["methods"][BASELINE]["studies"]}
+    for y, label in enumerate(labels):
+        method = summary["methods"][label]
+        diffs = [
+            100 * (s["test_metric"] - base_by_seed[s["seed"]])
+            for s in method["studies"]
+            if s["test_metric"] is not None and base_by_seed.get(s["seed"]) is not None
+        ]
+        ax.scatter(diffs, [y] * len(diffs), color="tab:blue", alpha=0.6, s=18, zorder=3)
+        delta = method["verdict"]["delta_points"]
+        if delta["ci95"]:
+            low, high = delta["ci95"]
+            ax.plot([low, high], [y, y], color="black", lw=2, zorder=4)
+        ax.scatter([delta["estimate"]], [y], color="black", marker="D", s=30, zorder=5)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_xlabel("method - baseline, accuracy points")
+    return _save(fig, path)
+
+
+def anytime_plot(summary: Mapping[str, Any], path: Path) -> Path:
+    fig, ax = _figure()
+    curves = summary.get("analysis", {}).get("anytime", {})
+    for method, curve in curves.items():
+        xs = curve["grid_kwh"]
+        points = [
+            (x, 100 * m, None if s is None else 100 * s)
+            for x, m, s in zip(xs, curve["mean"], curve["stderr"], strict=True)
+            if m is not None
+        ]
+        if not points:
+            continue
+        x, mean, se = zip(*points, strict=True)
+        (line,) = ax.plot(x, mean, label=method, drawstyle="steps-post")
+        low = [m - (e or 0.0) for m, e in zip(mean, se, strict=True)]
+        high = [m + (e or 0.0) for m, e in zip(mean, se, strict=True)]
+        ax.fill_between(x, low, high, step="post", alpha=0.2, color=line.get_color())
+    ax.set_xlabel("cumulative search energy, kWh")
+    ax.set_ylabel("best validation accuracy so far, %")
+    if curves:
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def pareto_plot(summary: Mapping[str, Any], name: str, path: Path) -> Path:
+    fig, ax = _figure()
+    front_data = summary.get("analysis", {}).get("pareto", {}).get(name, {})
+    points: Mapping[str, list[float]] = front_data.get("points", {})
+    front: list[str] = front_data.get("front", [])
+    for method, (acc, cost) in points.items():
+        on = method in front
+        ax.scatter(
+            [cost],
+            [100 * acc],
+            s=40,
+            facecolors="tab:blue" if on else "none",
+            edgecolors="tab:blue",
+            zorder=3,
+        )
+        ax.annotate(method, (cost, 100 * acc), textcoords="offset points", xytext=(5, 4), size=8)
+    if len(front) > 1:
+        ax.plot(
+            [points[m][1] for m in front],
+            [100 * points[m][0] for m in front],
+            color="tab:blue",
+            lw=1,
+            drawstyle="steps-post",
+        )
+    costs = [c for _, c in points.values() if c > 0]
+    if costs and max(costs) / min(costs) > 20 and len(costs) == len(points):
+        from matplotlib.ticker import NullFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.margins(x=0.2, y=0.1)
+    ax.set_xlabel(PARETO_AXES[name])
+    ax.set_ylabel("test accuracy, %")
+    return _save(fig, path)
+
+
+def cost_plot(summary: Mapping[str, Any], path: Path) -> Path:
+    labels = list(summary["methods"])
+    fig, ax = _figure(7.0, 1.2 + 0.5 * max(1, len(labels)))
+    search = [summary["methods"][m]["cost"]["search"]["energy_kwh"] for m in labels]
+    final = [summary["methods"][m]["cost"]["final"]["energy_kwh"] for m in labels]
+    s_total = [e["total"] for e in search]
+    f_total = [e["total"] for e in final]
+    ys = range(len(labels))
+    ax.barh(ys, s_total, color="tab:orange", label="search")
+    ax.barh(ys, f_total, left=s_total, color="tab:green", label="final training")
+    totals = [a + b for a, b in zip(s_total, f_total, strict=True)]
+    low = [s["band"][0] + f["band"][0] for s, f in zip(search, final, strict=True)]
+    high = [s["band"][1] + f["band"][1] for s, f in zip(search, final, strict=True)]
+    ax.errorbar(
+        totals,
+        list(ys),
+        xerr=[
+            [max(0.0, t - lo) for t, lo in zip(totals, low, strict=True)],
+            [max(0.0, hi - t) for t, hi in zip(totals, high, strict=True)],
+        ],
+        fmt="none",
+        ecolor="black",
+        capsize=3,
+    )
+    ax.set_yticks(list(ys), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("energy, kWh (all seeds)")
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, path)
+
+
+def write_plots(summary: Mapping[str, Any], folder: Path) -> dict[str, Path]:
+    """Every plot of the report as PNG under ``folder``: name -> path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plots = {
+        "differences": differences_plot(summary, folder / "differences.png"),
+        "anytime": anytime_plot(summary, folder / "anytime.png"),
+        "cost": cost_plot(summary, folder / "cost.png"),
+    }
+    for name in FRONTS:
+        plots[f"pareto_{name}"] = pareto_plot(summary, name, folder / f"pareto_{name}.png")
+    return plots

@@ -1,0 +1,213 @@
+"""The report's tables as plain rows of text, shared by the HTML and the Markdown report.
+
+Accuracy in %, differences in points, energy in kWh, CO2 in g, money in USD, latency in ms; every
+interval is named with how it was computed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from automl_bench.methods import BASELINE
+from automl_bench.tasks.constant import CONSTANT
+
+
+@dataclass(frozen=True)
+class TextTable:
+    key: str  # its id in the HTML
+    title: str
+    header: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    note: str = ""
+
+
+def number_text(value: float | None, fmt: str = ".3g") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if math.isinf(value):
+        return "never"
+    return format(value, fmt)
+
+
+def interval_text(estimate: float | None, ci: Sequence[float | None] | None, fmt: str) -> str:
+    text = number_text(estimate, fmt)
+    if ci and ci[0] is not None and ci[1] is not None:
+        text += f" [{number_text(ci[0], fmt)}, {number_text(ci[1], fmt)}]"
+    return text
+
+
+def verdict_table(summary: Mapping[str, Any]) -> TextTable:
+    rows = [
+        (label, m["verdict"]["call"], m["verdict"]["reason"])
+        for label, m in summary["methods"].items()
+        if m.get("verdict")
+    ]
+    s = summary.get("verdict_settings", {})
+    note = (
+        f"ROPE +-{s.get('rope_points', 1.0):g} points; one accuracy point is worth USD "
+        f"{s.get('value_usd_per_point_per_million', 10.0):g} per million predictions; "
+        f"{s.get('deployment_predictions', 1e8):.3g} predictions expected"
+        + (f"; constraints: {s['constraints']}" if s.get("constraints") else "")
+        + " (config: verdict, deploy.constraints)."
+    )
+    return TextTable(
+        "verdict", "Is it worth it?", ("method", "verdict", "why, in numbers"), rows, note
+    )
+
+
+def accuracy_table(summary: Mapping[str, Any]) -> TextTable:
+    rows = []
+    for label, m in summary["methods"].items():
+        test = m["test_metric"]
+        verdict = m.get("verdict", {})
+        delta = verdict.get("delta_points")
+        score = m.get("normalised_score")
+        rows.append(
+            (
+                label,
+                str(test["n"]),
+                percent_sd(test["mean"], test["std"]),
+                "(reference)"
+                if label == BASELINE
+                else interval_text(delta["estimate"], delta["ci95"], "+.1f")
+                if delta
+                else "-",
+                interval_text(score["estimate"], score["ci95"], ".2f") if score else "-",
+                number_text(verdict.get("probability_of_improvement"), ".2f"),
+                _failures(verdict.get("failed_trials")),
+            )
+        )
+    constant = summary.get("reference", {}).get("constant", {})
+    if constant.get("test_metric") is not None:
+        rows.append(
+            (
+                CONSTANT,
+                str(len(constant["per_seed"])),
+                percent_sd(constant["test_metric"], None),
+                "-",
+                "0 (by definition)",
+                "-",
+                "-",
+            )
+        )
+    return TextTable(
+        "accuracy",
+        "Accuracy",
+        (
+            "method",
+            "seeds",
+            "test acc % (mean ± sd)",
+            "Δ points [95% CI]",
+            "score [95% CI]",
+            "P(improvement)",
+            "failed trials [95% CI]",
+        ),
+        rows,
+        "Δ: paired difference to the baseline, same seeds and splits. Score: (method - constant) "
+        "/ (baseline - constant) per seed, so the constant predictor is 0 and the baseline 1. "
+        "P(improvement): the share of seed pairs where the method beat the baseline (ties "
+        "count one half). Failed trials: exact Clopper-Pearson interval of the failure rate.",
+    )
+
+
+def cost_table(summary: Mapping[str, Any]) -> TextTable:
+    rows = []
+    for label, m in summary["methods"].items():
+        search, final, per_1k = (m["cost"][k] for k in ("search", "final", "inference_per_1k"))
+        energy = search["energy_kwh"]["total"] + final["energy_kwh"]["total"]
+        low = search["energy_kwh"]["band"][0] + final["energy_kwh"]["band"][0]
+        high = search["energy_kwh"]["band"][1] + final["energy_kwh"]["band"][1]
+        verdict = m.get("verdict", {})
+        ratio = verdict.get("energy_ratio")
+        latency = verdict.get("latency_ratio")
+        rows.append(
+            (
+                label,
+                number_text(search["energy_kwh"]["total"]),
+                number_text(final["energy_kwh"]["total"]),
+                f"{number_text(energy)} [{number_text(low)}, {number_text(high)}]",
+                interval_text(ratio["estimate"], ratio["ci95"], ".3g") if ratio else "-",
+                number_text(1000 * (search["co2_kg"] + final["co2_kg"])),
+                number_text(search["usd"] + final["usd"]),
+                number_text((search["device_s"] + final["device_s"]) / 3600),
+                number_text(search["wall_s"] + final["wall_s"], ".1f"),
+                number_text(3.6e6 * per_1k["energy_kwh"]["total"], ".3g"),
+                _latency(m),
+                interval_text(latency["estimate"], latency["ci95"], ".3g") if latency else "-",
+                f"{m['deploy']['feasible']}/{m['deploy']['models']}" if "deploy" in m else "-",
+            )
+        )
+    return TextTable(
+        "cost",
+        "Cost and deployability",
+        (
+            "method",
+            "search kWh",
+            "final kWh",
+            "total kWh [band]",
+            "x baseline energy [95% CI]",
+            "CO2 g",
+            "USD",
+            "GPU-h",
+            "wall s",
+            "J / 1k pred.",
+            "p95 ms (CPU)",
+            "x baseline p95 [95% CI]",
+            "feasible",
+        ),
+        rows,
+        "Totals over seeds. The band is the energy source's stated uncertainty, not a "
+        "confidence interval. x baseline: the geometric mean over seed pairs of method / "
+        "baseline with a t interval on the log ratios (approximate). p95 ms: batch size 1, "
+        "mean over the method's final models.",
+    )
+
+
+def failures_table(summary: Mapping[str, Any]) -> TextTable:
+    rows = [
+        (label, str(s["seed"]), f["phase"], f["trial_id"], f["reason"] or "")
+        for label, m in summary["methods"].items()
+        for s in m["studies"]
+        for f in s.get("failures", [])
+    ]
+    return TextTable(
+        "failures",
+        "Failed trials",
+        ("method", "seed", "phase", "trial", "reason"),
+        rows,
+        "Every failed trial counts: its energy is in its method's search cost.",
+    )
+
+
+def percent_sd(mean: float | None, sd: float | None) -> str:
+    if mean is None:
+        return "-"
+    return f"{100 * mean:.1f}" + (f" ± {100 * sd:.1f}" if sd is not None else "")
+
+
+def _failures(rate: Mapping[str, Any] | None) -> str:
+    if not rate or not rate.get("n"):
+        return "-"
+    ci = rate["ci95"]
+    return f"{100 * rate['estimate']:.0f}% [{100 * ci[0]:.0f}, {100 * ci[1]:.0f}] of {rate['n']}"
+
+
+def _latency(method: Mapping[str, Any]) -> str:
+    values = [
+        s["deploy"]["cpu"]["latency_ms_p95"]
+        for s in method["studies"]
+        if (s.get("deploy") or {}).get("cpu")
+    ]
+    return number_text(math.fsum(values) / len(values)) if values else "-"
+
+
+def tables(summary: Mapping[str, Any]) -> list[TextTable]:
+    return [
+        verdict_table(summary),
+        accuracy_table(summary),
+        cost_table(summary),
+        failures_table(summary),
+    ]

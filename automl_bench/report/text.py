@@ -1,0 +1,74 @@
+"""The report's words: the heading lines, the energy balance, and how each figure was computed.
+Shared by the HTML and the Markdown report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+METHODS_NOTE = (
+    "Pairing: every method sees the same seeds and, at each seed, the same train / validation / "
+    "test splits, so each seed gives one paired difference (method - baseline).",
+    "Accuracy difference: the mean paired difference with a Student-t 95% interval; from 10 "
+    "seeds on, a BCa bootstrap interval instead (a percentile bootstrap undercovers at 3 to 5 "
+    "seeds). With one seed there is no interval.",
+    "Cost ratios (energy, p95 latency): the geometric mean of method / baseline over seed "
+    "pairs, with a t interval on the log ratios, back-transformed: approximate.",
+    "Failure rates: the exact Clopper-Pearson 95% interval of failed / run.",
+    "Probability of improvement: the share of seed pairs where the method beat the baseline, "
+    "ties counting one half.",
+    "Normalised score: per seed (method - constant) / (baseline - constant): the constant "
+    "predictor (the training split's most frequent class) is 0 and the hand-designed baseline "
+    "is 1, anchors that do not move when a method is added.",
+    "Break-even: the method pays off after N* = extra cost / (Δ x value of a point per "
+    "prediction - extra inference cost per prediction) predictions, 'never' when the "
+    "denominator is not positive; its interval puts the ends of Δ's interval into the formula.",
+    "The call: 'worth it' when Δ's whole interval lies above the ROPE and even its pessimistic "
+    "end pays off within the expected predictions; 'not worth it' when the interval lies at or "
+    "below the ROPE, or even the best case pays off too late; 'inconclusive' when it straddles "
+    "the ROPE; 'not deployable' when a final model breaks a deployment constraint. No p-value "
+    "gate.",
+    "Energy bands are the measurement's stated uncertainty (NVML 5%, RAPL 10%, a TDP estimate "
+    "40%), not confidence intervals. The energy, CO2 and USD of a method are its search (failed "
+    "trials included) plus its final training; idle time and measuring deployability belong to "
+    "no method.",
+)
+
+
+def heading(summary: Mapping[str, Any]) -> list[str]:
+    budget = summary.get("budget", {})
+    hardware = summary.get("hardware", {})
+    versions = summary.get("versions", {})
+    return [
+        f"Task {summary['task']}, search space {summary['space']}, seeds {summary['seeds']}, "
+        f"{budget.get('trials')} search trials of {budget.get('epochs')} epochs per study.",
+        f"Run {summary['created']} at code revision {summary.get('code_revision')}; "
+        f"{summary.get('wall_s', 0.0):.0f} s in all.",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in hardware.items() if v not in (None, "", [])),
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+    ]
+
+
+def energy_balance(summary: Mapping[str, Any]) -> str:
+    cost = summary.get("cost", {})
+    node = cost.get("node")
+    if not node:
+        return ""
+    node_kwh = node["energy_kwh"]["total"]
+    idle_kwh = cost["idle"]["energy_kwh"]["total"]
+    deploy_kwh = cost.get("deploy", {}).get("energy_kwh", {}).get("total", 0.0)
+    share = idle_kwh / node_kwh if node_kwh else 0.0
+    return (
+        f"Energy measured: {node.get('estimate', '')}. The nodes used {node_kwh:.3g} kWh "
+        f"(USD {node['usd']:.3g}, {1000 * node['co2_kg']:.3g} g CO2); idle / overhead "
+        f"{idle_kwh:.3g} kWh ({100 * share:.0f}%) and measuring deployability {deploy_kwh:.3g} "
+        "kWh, in no method's figures."
+    )
+
+
+def prices_line(summary: Mapping[str, Any]) -> str:
+    prices = summary.get("cost", {}).get("prices", {})
+    sources = prices.get("sources", {})
+    if not sources:
+        return ""
+    return "Prices and factors: " + "; ".join(f"{k}: {v}" for k, v in sources.items())
