@@ -90,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     from rich.console import Console
 
-    console = Console() if sys.stdout.isatty() else Console(width=140)
+    console = Console() if sys.stdout.isatty() else Console(width=170)
     run_experiment(
         prepared,
         console=console,
