@@ -143,6 +143,14 @@ class Verdict(BaseModel):
         return value
 
 
+class Search(BaseModel):
+    """How the methods search. ``cost_objective``: what multi-objective methods (nsga2, motpe)
+    minimise next to validation accuracy: the model's ``params`` or its ``flops`` per example."""
+
+    model_config = _STRICT
+    cost_objective: Literal["params", "flops"] = "params"
+
+
 class Tracking(BaseModel):
     model_config = _STRICT
     uri: str | None = None  # None: SQLite under output_dir (an absolute URI)
@@ -162,6 +170,7 @@ class ExperimentConfig(BaseModel):
     cost: Cost = Field(default_factory=Cost)
     deploy: Deploy = Field(default_factory=Deploy)
     verdict: Verdict = Field(default_factory=Verdict)
+    search: Search = Field(default_factory=Search)
     tracking: Tracking = Field(default_factory=Tracking)
     output_dir: str = "runs"
 

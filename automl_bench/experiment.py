@@ -153,12 +153,12 @@ class _Recorder:
             }
             tags["trial_status"] = outcome.status
             if outcome.reason:
-                tags["failure_reason"] = outcome.reason
+                tags["failure_reason" if outcome.failed else "stop_reason"] = outcome.reason
             if outcome.model_path:
                 tags["model_path"] = outcome.model_path
             self.tracking.end_run(
                 run_id,
-                "FINISHED" if outcome.ok else "FAILED",
+                "FAILED" if outcome.failed else "FINISHED",
                 metrics,
                 history,
                 tags,
@@ -267,6 +267,8 @@ def run_experiment(
                     storage_path=out / "ray",
                     name=f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}",
                     max_concurrent_trials=concurrency,
+                    collect=meters.collect,
+                    cost_objective=config.search.cost_objective,
                 )
         except BaseException:
             recorder.abandon()  # interrupted: open runs are marked KILLED, finished ones stay
@@ -373,6 +375,8 @@ def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
         gpus_per_trial=config.resources.gpus_per_trial,
         prices=prepared.prices,
         deploy_batch_size=config.deploy.batch_size,
+        # a multi-fidelity scheduler decides at every epoch: each is reported on its own
+        report_interval_s=0.0 if any(METHODS[s.method].fidelity for s in prepared.studies) else 1.0,
     )
 
 

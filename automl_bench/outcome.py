@@ -13,14 +13,20 @@ from automl_bench.trial import TrialJob
 class TrialOutcome:
     trial_id: str
     job: TrialJob
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "failed", or "stopped" (early, by a multi-fidelity scheduler)
     result: dict[str, Any] = field(default_factory=dict)  # the closing result
     reason: str | None = None
     model_path: str | None = None  # final phase: the checkpoint holding model.pt
 
     @property
     def ok(self) -> bool:
+        """It ran its whole budget and finished."""
         return self.status == "ok"
+
+    @property
+    def failed(self) -> bool:
+        """It broke (a stopped trial did not: it ran what its scheduler allowed)."""
+        return self.status == "failed"
 
     @property
     def cost(self) -> CostRecord:

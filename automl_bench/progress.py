@@ -52,13 +52,13 @@ class Progress:
         label = _label(outcome.job)
         self.running[label] = max(0, self.running[label] - 1)
         self.done[label] += 1
-        self.failed[label] += 0 if outcome.ok else 1
+        self.failed[label] += 1 if outcome.failed else 0
         self.energy_kwh[label] += outcome.cost.energy_kwh
         if outcome.job.phase == SEARCH and outcome.val_accuracy is not None:
             self.best_val[label] = max(self.best_val.get(label, 0.0), outcome.val_accuracy)
         if outcome.test_accuracy is not None:
             self.tests[label].append(outcome.test_accuracy)
-        if not outcome.ok:
+        if outcome.failed:
             self.console.print(
                 f"trial {outcome.trial_id} ({outcome.job.study}, {outcome.job.phase}) failed: "
                 f"{outcome.reason}",

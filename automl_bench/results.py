@@ -37,6 +37,7 @@ COLUMNS = (
     "val_metric",
     "trials",
     "failed",
+    "stopped",
     *(f"{phase}_{figure}" for phase in PHASES for figure in COST_FIGURES),
     "measured",
     "deploy_feasible",
@@ -69,6 +70,7 @@ def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "val_metric": study["val_metric"],
                 "trials": study["trials"],
                 "failed": study["failed"],
+                "stopped": study.get("stopped", 0),
                 "measured": json.dumps(study["final"]["measured"], sort_keys=True),
                 "deploy_feasible": deploy.get("feasible"),
                 "deploy_broken": "; ".join(deploy.get("broken", [])),
@@ -106,6 +108,7 @@ def constant_rows(
             "val_metric": score.val_metric,
             "trials": 0,
             "failed": 0,
+            "stopped": 0,
             "measured": "{}",
             "best_config": json.dumps({"predicts": score.predicts}),
             "code_revision": summary["code_revision"],
@@ -140,7 +143,7 @@ def read_results(path: Path) -> list[dict[str, Any]]:
                     row[key] = None
                 elif key in numeric:
                     row[key] = float(text)
-                elif key in ("seed", "trials", "failed"):
+                elif key in ("seed", "trials", "failed", "stopped"):
                     row[key] = int(text)
                 elif key == "deploy_feasible":
                     row[key] = text == "True"
@@ -173,6 +176,9 @@ def trial_lines(
                     "reason": o.reason,
                     "epochs_run": o.result.get("epochs_run"),
                     "val_metric": o.val_accuracy,
+                    "params": o.result.get("params"),
+                    "flops": o.result.get("flops"),
+                    **{k: v for k, v in o.result.items() if k.endswith("_score")},  # proxies
                     "config": o.job.config,
                     "cost": o.cost.to_dict(),
                 }

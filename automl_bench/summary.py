@@ -19,7 +19,7 @@ from automl_bench.cost.node_meter import NodeTotals
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord, total
 from automl_bench.cost.uncertainty import describe
-from automl_bench.methods import BASELINE
+from automl_bench.methods import BASELINE, get_method
 from automl_bench.outcome import TrialOutcome
 from automl_bench.stats import mean_ci
 from automl_bench.tasks.constant import CONSTANT
@@ -60,7 +60,28 @@ def study_costs(record: StudyRecord) -> StudyCosts:
     return StudyCosts(search, total(o.cost for o in finals), inference, predictions)
 
 
-def study_summary(record: StudyRecord) -> dict[str, Any]:
+def pareto_trials(outcomes: list[TrialOutcome], cost_objective: str) -> list[dict[str, Any]]:
+    """A multi-objective study's Pareto front over its finished search trials: validation
+    accuracy (higher is better) against ``cost_objective`` (lower is better), cheapest first."""
+    from automl_bench.analysis.curves import pareto_front
+
+    points = {
+        o.trial_id: (float(o.val_accuracy), float(o.result[cost_objective]))
+        for o in outcomes
+        if o.job.phase == SEARCH and o.val_accuracy is not None and cost_objective in o.result
+    }
+    return [
+        {
+            "trial_id": t,
+            "val_metric": points[t][0],
+            cost_objective: points[t][1],
+            "config": next(o.job.config for o in outcomes if o.trial_id == t),
+        }
+        for t in pareto_front(points)
+    ]
+
+
+def study_summary(record: StudyRecord, cost_objective: str = "params") -> dict[str, Any]:
     search = [o for o in record.outcomes if o.job.phase == SEARCH]
     finals = [o for o in record.outcomes if o.job.phase == FINAL]
     final = finals[0] if finals else None
@@ -75,11 +96,12 @@ def study_summary(record: StudyRecord) -> dict[str, Any]:
         "space": record.spec.space,
         "best_config": best_config,
         "trials": len(search),
-        "failed": sum(not o.ok for o in search),
+        "failed": sum(o.failed for o in search),
+        "stopped": sum(o.status == "stopped" for o in search),  # early, by the scheduler
         "failures": [
             {"trial_id": o.trial_id, "phase": o.job.phase, "reason": o.reason}
             for o in record.outcomes
-            if not o.ok
+            if o.failed
         ],
         # every search trial (failed ones at what they ran) plus the sampler's own work
         "search": search_cost.to_dict(),
@@ -92,6 +114,11 @@ def study_summary(record: StudyRecord) -> dict[str, Any]:
         "test_metric": final.test_accuracy if final else None,
         "model_path": final.model_path if final else None,
         "deploy": _deploy(record, inference_per_1k),
+        **(
+            {"pareto_front": pareto_trials(record.outcomes, cost_objective)}
+            if get_method(record.spec.method).multi_objective
+            else {}
+        ),
     }
 
 
@@ -201,7 +228,8 @@ def build_summary(
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     costs: dict[str, list[StudyCosts]] = defaultdict(list)
     for record in records:
-        by_label[record.spec.label].append(study_summary(record))
+        cost_objective = prepared.config.search.cost_objective
+        by_label[record.spec.label].append(study_summary(record, cost_objective))
         costs[record.spec.label].append(study_costs(record))
     baseline_tests = {s["seed"]: s["test_metric"] for s in by_label.get(BASELINE, [])}
     methods: dict[str, Any] = {}

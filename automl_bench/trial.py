@@ -11,6 +11,12 @@ Every trial reports its epochs as it trains (each result carries the epochs sinc
 in ``epoch_history``, the newest also at the top level), then one closing result with its cost
 and status.
 A trial that fails reports its reason and its cost, then raises.
+
+A trial a multi-fidelity scheduler stops can report nothing more (Ray ends its session: the
+next report raises SystemExit). It ends at once, its window closed, and hands its closing result,
+status ``stopped`` with the epochs it ran, to ``on_stopped`` (the runner leaves it with the node's
+meter for the driver). A method with a zero-cost proxy (``naswot``) scores its search trials at
+initialisation on one training batch instead of training them.
 """
 
 from __future__ import annotations
@@ -32,6 +38,22 @@ PHASES = (SEARCH, FINAL, INFERENCE)
 
 # (metrics, directory holding the finished model or None) -> None
 Reporter = Callable[[dict[str, Any], Path | None], None]
+PROXY_BATCH = 64  # training examples a zero-cost proxy scores a configuration on
+
+
+def proxy_activations() -> tuple[type[Any], ...]:
+    """The units NASWOT codes: the ReLU family (the paper's), and GELU, SiLU and tanh by the
+    sign of their input (the same code a ReLU would give), so spaces that choose their
+    activation are scored on equal terms."""
+    from torch import nn
+
+    from automl_bench.naswot import default_activations
+
+    return (*default_activations(), nn.GELU, nn.SiLU, nn.Tanh)
+
+
+class StoppedByScheduler(Exception):
+    """The scheduler stopped this trial: it ran the epochs it reported, no more."""
 
 
 @dataclass(frozen=True)
@@ -68,12 +90,19 @@ def failure_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: WindowMeter) -> None:
+def run_trial(
+    job: TrialJob,
+    ctx: TrialContext,
+    report: Reporter,
+    meter: WindowMeter,
+    on_stopped: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
     import torch
     from threadpoolctl import threadpool_limits
 
     from automl_bench.deploy.measure import flops_per_example
     from automl_bench.inference import predict_for, warm_up
+    from automl_bench.methods import get_method
     from automl_bench.space import load_search_space
     from automl_bench.tasks import load_task
     from automl_bench.train import EpochMetrics, TrainSettings, evaluate, train
@@ -86,8 +115,10 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: WindowM
     if use_gpu:  # which card the GPU time was spent on (prices are per card)
         closing["gpu_name"] = torch.cuda.get_device_name(device)
     pending: list[dict[str, float]] = []  # epochs not reported yet
+    epochs_done = 0
     last_report = time.monotonic()
     error: BaseException | None = None
+    stopped = False
     model_dir: Path | None = None
     model: Any = None
     x_test: Any = None
@@ -104,14 +135,31 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: WindowM
             closing["flops"] = flops_per_example(model, data.x_train[:1])  # for constrained search
 
             def on_epoch(m: EpochMetrics) -> None:
-                nonlocal last_report
+                nonlocal last_report, epochs_done
+                epochs_done = m.epoch
                 pending.append(m.to_dict())
                 if time.monotonic() - last_report >= ctx.report_interval_s:
-                    report({"phase": job.phase, **pending[-1], "epoch_history": pending[:]}, None)
+                    try:
+                        report(
+                            {"phase": job.phase, **pending[-1], "epoch_history": pending[:]}, None
+                        )
+                    except SystemExit:  # Ray ends a stopped trial's session this way
+                        raise StoppedByScheduler(f"stopped after epoch {m.epoch}") from None
                     pending.clear()
                     last_report = time.monotonic()
 
-            if job.phase == FINAL:  # retrained on train + validation, then tested once
+            proxy = get_method(job.method).proxy if job.phase == SEARCH else None
+            if proxy is not None:
+                from automl_bench.naswot import naswot_score
+
+                batch = torch.randperm(
+                    len(data.x_train), generator=torch.Generator().manual_seed(seed)
+                )[:PROXY_BATCH].to(device)
+                closing[f"{proxy}_score"] = naswot_score(
+                    model, data.x_train[batch], activations=proxy_activations()
+                )
+                history = []
+            elif job.phase == FINAL:  # retrained on train + validation, then tested once
                 x = torch.cat([data.x_train, data.x_val])
                 y = torch.cat([data.y_train, data.y_val])
                 history = train(model, x, y, None, None, settings, seed, on_epoch)
@@ -128,17 +176,27 @@ def run_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: WindowM
                 )
                 closing["val_accuracy"] = history[-1].val_accuracy
             closing["epochs_run"] = len(history)
-            closing["train_loss"] = history[-1].train_loss
+            if history:
+                closing["train_loss"] = history[-1].train_loss
             if job.phase == FINAL:
                 test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
                 closing["test_loss"], closing["test_accuracy"] = test_loss, test_accuracy
                 model_dir = _save_model(model, job)
+        except StoppedByScheduler as exc:
+            stopped = True
+            closing.update(trial_status="stopped", stop_reason=str(exc), epochs_run=epochs_done)
+            if pending and pending[-1].get("val_accuracy") is not None:
+                closing["val_accuracy"] = pending[-1]["val_accuracy"]
         except Exception as exc:  # recorded with its reason; the study goes on
             error = exc
             closing["trial_status"] = "failed"
             closing["failure_reason"] = failure_reason(exc)
     closing["epoch_history"] = pending
     closing.update(measurement.record.to_result())
+    if stopped:
+        if on_stopped is not None:
+            on_stopped(closing)
+        return
     if job.phase == FINAL and error is None:
         try:
             with threadpool_limits(limits=threads):

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from automl_bench.methods.base import Method, SamplerFactory
-from automl_bench.methods.samplers import random_sampler, tpe_sampler
+from automl_bench.methods.rea import rea_sampler
+from automl_bench.methods.samplers import (
+    motpe_sampler,
+    nsga2_sampler,
+    random_sampler,
+    tpe_sampler,
+)
 
 BASELINE = "baseline"
 DEFAULTS = "defaults"
@@ -19,6 +25,50 @@ METHODS: dict[str, Method] = {
         ),
         Method("random", "random search over the space (Optuna RandomSampler)", random_sampler),
         Method("tpe", "tree-structured Parzen estimator (Optuna TPESampler)", tpe_sampler),
+        Method(
+            "rea",
+            "regularized evolution: tournament selection, one mutation, the oldest removed "
+            "(Real et al. 2019), as an Optuna sampler",
+            rea_sampler,
+        ),
+        Method(
+            "asha",
+            "random search with asynchronous successive halving (Ray Tune's ASHA, epochs as the "
+            "fidelity)",
+            random_sampler,
+            fidelity="asha",
+        ),
+        Method(
+            "hyperband",
+            "random search with asynchronous Hyperband (Ray Tune's ASHA over several brackets)",
+            random_sampler,
+            fidelity="hyperband",
+        ),
+        Method(
+            "bohb",
+            "TPE with asynchronous Hyperband (Optuna's TPE, Ray Tune's ASHA over brackets)",
+            tpe_sampler,
+            fidelity="hyperband",
+        ),
+        Method(
+            "nsga2",
+            "NSGA-II over validation accuracy and a cost objective (Optuna NSGAIISampler)",
+            nsga2_sampler,
+            multi_objective=True,
+        ),
+        Method(
+            "motpe",
+            "multi-objective TPE over validation accuracy and a cost objective",
+            motpe_sampler,
+            multi_objective=True,
+        ),
+        Method(
+            "naswot",
+            "random architectures ranked by the NASWOT score at initialisation, untrained "
+            "(Mellor et al. 2021); the best is trained in the final phase",
+            random_sampler,
+            proxy="naswot",
+        ),
     )
 }
 

@@ -16,7 +16,9 @@ SamplerFactory = Callable[[int, int], "optuna.samplers.BaseSampler"]
 class Method:
     """``make_sampler(seed, n_trials)`` builds the Optuna sampler of one study.
 
-    A method without a sampler does no search: its study trains one fixed point of the space in
+    Search trials are scored by validation accuracy after training, unless the method has a
+    ``proxy`` (``naswot``: a score at initialisation, no training). A method without a sampler
+    does no search: its study trains one fixed point of the space in
     the final phase only, ``fixed``: the hand-designed ``baseline`` or the untuned ``defaults``.
     """
 
@@ -24,6 +26,13 @@ class Method:
     description: str
     make_sampler: SamplerFactory | None = None
     fixed: str = "baseline"
+    # multi-fidelity: a Ray Tune scheduler ("asha", "hyperband") stops poor trials early, with
+    # epochs as the fidelity; a stopped trial is charged for the epochs it ran
+    fidelity: str | None = None
+    # multi-objective: validation accuracy and the config's cost objective (search.cost_objective)
+    multi_objective: bool = False
+    # a zero-cost proxy scores configurations at initialisation instead of training them
+    proxy: str | None = None
 
     @property
     def searches(self) -> bool:

@@ -36,3 +36,20 @@ def tpe_sampler(seed: int, n_trials: int) -> optuna.samplers.BaseSampler:
             group=True,  # conditional spaces (depth decides which widths exist)
             constant_liar=True,
         )
+
+
+def nsga2_sampler(seed: int, n_trials: int) -> optuna.samplers.BaseSampler:
+    """NSGA-II (Deb et al. 2002), multi-objective; the population a quarter of the budget
+    (at least 4, at most 50), so that small budgets still see several generations."""
+    import optuna
+
+    return optuna.samplers.NSGAIISampler(population_size=max(4, min(50, n_trials // 4)), seed=seed)
+
+
+def motpe_sampler(seed: int, n_trials: int) -> optuna.samplers.BaseSampler:
+    """Multi-objective TPE (Ozaki et al. 2020): Optuna's TPE on several objectives."""
+    import optuna
+
+    return optuna.samplers.TPESampler(
+        n_startup_trials=tpe_startup_trials(n_trials), seed=seed, constant_liar=True
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ class _MeterActor:
             country_iso_code, Path(tempfile.gettempdir()) / "automl-bench-codecarbon"
         )
         self._meter = NodeMeter(source, cpus, max(source.gpu_count, int(gpus)))
+        self._deposits: dict[str, dict[str, Any]] = {}
 
     def measured(self) -> dict[str, str]:
         return dict(self._meter.measured)
@@ -51,6 +53,13 @@ class _MeterActor:
     def totals(self) -> NodeTotals:
         return self._meter.totals()
 
+    def deposit(self, key: str, payload: dict[str, Any]) -> None:
+        """A closing result no one else can take (a trial the scheduler stopped)."""
+        self._deposits[key] = payload
+
+    def collect(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        return {k: self._deposits.pop(k) for k in keys if k in self._deposits}
+
 
 @dataclass
 class NodeMeters:
@@ -61,6 +70,19 @@ class NodeMeters:
     def totals(self) -> dict[str, NodeTotals]:
         ids = list(self.actors)
         return dict(zip(ids, ray.get([self.actors[i].totals.remote() for i in ids]), strict=True))
+
+    def collect(self, keys: set[str], timeout_s: float = 30.0) -> dict[str, dict[str, Any]]:
+        """The closing results deposited under ``keys`` on any node, waiting up to
+        ``timeout_s`` for the last ones (a stopped trial deposits when its epoch ends)."""
+        found: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout_s
+        while True:
+            wanted = sorted(keys - set(found))
+            for part in ray.get([a.collect.remote(wanted) for a in self.actors.values()]):
+                found.update(part)
+            if len(found) == len(keys) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
 
 
 def start_node_meters(country_iso_code: str) -> NodeMeters:
@@ -122,6 +144,14 @@ class RayWindowMeter:
         except ray.exceptions.RayError:
             self._lost()
             return timed
+
+    def deposit(self, key: str, payload: dict[str, Any]) -> None:
+        """Leave a closing result with this node's meter for the driver to collect."""
+        if self._actor is not None:
+            try:
+                ray.get(self._actor.deposit.remote(key, payload))
+            except ray.exceptions.RayError:
+                self._lost()
 
     def _lost(self) -> None:
         logger.warning("the node's energy meter is gone: energy not measured from here on")

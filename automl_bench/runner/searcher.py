@@ -30,6 +30,14 @@ from automl_bench.study import StudySpec
 from automl_bench.trial import FINAL, SEARCH, TrialJob
 
 METRIC, MODE = "val_accuracy", "max"
+COST_OBJECTIVES = ("params", "flops")  # reported by every search trial, minimised
+
+
+def study_metric(method: str) -> str:
+    """What a study's search trials are ranked by: validation accuracy, or a proxy's score."""
+    proxy = get_method(method).proxy
+    return f"{proxy}_score" if proxy else METRIC
+
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +49,7 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         spaces: dict[str, SearchSpace],
         meter: WindowMeter,
         prices: Prices,
+        cost_objective: str = "params",
     ) -> None:
         super().__init__(metric=METRIC, mode=MODE)
         self._meter, self._prices = meter, prices
@@ -51,10 +60,15 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         for study in studies:
             method = get_method(study.method)
             if method.make_sampler is not None and study.n_trials > 0:
+                # a define-by-run space ignores TuneConfig's metric/mode: given here
+                metric: str | list[str] = study_metric(study.method)
+                mode: str | list[str] = MODE
+                if method.multi_objective:
+                    metric, mode = [METRIC, cost_objective], [MODE, "min"]
                 self._optuna[study.key] = OptunaSearch(
                     space=spaces[study.space].space,
-                    metric=METRIC,  # a define-by-run space ignores TuneConfig's metric/mode
-                    mode=MODE,
+                    metric=metric,
+                    mode=mode,
                     sampler=method.make_sampler(study.seed, study.n_trials),
                 )
         self._suggested = {k: 0 for k in self._studies}
@@ -118,7 +132,10 @@ class StudySearcher(Searcher):  # type: ignore[misc]
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         job = self._jobs[trial_id]
-        if job.phase == SEARCH and "epoch" in result and METRIC in result:
+        method = get_method(job.method)
+        # Optuna takes no intermediate values on several objectives
+        single = not method.multi_objective and method.proxy is None
+        if single and job.phase == SEARCH and "epoch" in result and METRIC in result:
             self._optuna[job.study].on_trial_result(trial_id, result)
 
     def on_trial_complete(
@@ -132,9 +149,11 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             self._optuna[key].on_trial_complete(trial_id, None if error else result, error=error)
         self._charge(key, spent.record)
         self._ended[key] += 1
+        # a trial the scheduler stopped reaches Optuna as COMPLETE with its last value (Ray's
+        # OptunaSearch does that); only trials that ran their full budget can be the best
         if error or not result or result.get("trial_status") != "ok":
             return
-        value = float(result[METRIC])
+        value = float(result[study_metric(job.method)])
         if key not in self._best or value > self._best[key][0]:
             self._best[key] = (value, job.config)
 

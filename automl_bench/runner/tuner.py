@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,11 @@ from ray.tune.experiment import Trial
 from automl_bench.cost.record import CostRecord
 from automl_bench.outcome import TrialListener, TrialOutcome
 from automl_bench.runner.meters import RayWindowMeter
+from automl_bench.runner.schedulers import StudyScheduler
 from automl_bench.runner.searcher import StudySearcher
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
-from automl_bench.trial import TrialContext, TrialJob, run_trial
+from automl_bench.trial import SEARCH, TrialContext, TrialJob, run_trial
 
 # Tune's own bookkeeping keys, left out of what listeners and outcomes see.
 _TUNE_KEYS = frozenset(
@@ -50,7 +53,19 @@ def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
             shutil.rmtree(model_dir, ignore_errors=True)
 
     meter = RayWindowMeter(ctx.cpus_per_trial, ctx.gpus_per_trial)
-    run_trial(TrialJob(**config), ctx, report, meter)
+    trial_id = str(tune.get_context().get_trial_id())
+
+    stopped: list[bool] = []
+
+    def on_stopped(closing: dict[str, Any]) -> None:  # Tune takes no more reports from it
+        meter.deposit(trial_id, closing)
+        stopped.append(True)
+
+    run_trial(TrialJob(**config), ctx, report, meter, on_stopped=on_stopped)
+    if stopped:
+        # Leave the way Ray's own report would have: returning would make Ray report once more
+        # on a session it has ended, and wait for ever.
+        sys.exit(0)
 
 
 class _NullListener:
@@ -84,6 +99,8 @@ class _Events(tune.Callback):  # type: ignore[misc]
     def __init__(self, listener: TrialListener) -> None:
         self.listener = listener
         self.outcomes: list[TrialOutcome] = []
+        # trials a scheduler stopped, waiting for the closing result they deposited
+        self.stopped: dict[str, tuple[TrialJob, dict[str, Any]]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its callbacks with the experiment state; the listener (an MLflow client,
@@ -92,6 +109,7 @@ class _Events(tune.Callback):  # type: ignore[misc]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.outcomes = state["outcomes"]
+        self.stopped = {}
         self.listener = _NullListener()
 
     def on_trial_start(
@@ -108,6 +126,9 @@ class _Events(tune.Callback):  # type: ignore[misc]
         self, iteration: int, trials: list[Trial], trial: Trial, **info: Any
     ) -> None:
         result = _clean(trial.last_result or {})
+        if "trial_status" not in result and _job(trial).phase == SEARCH:
+            self.stopped[trial.trial_id] = (_job(trial), result)  # its scheduler stopped it
+            return
         checkpoint = trial.checkpoint
         self._finish(
             TrialOutcome(
@@ -133,6 +154,21 @@ class _Events(tune.Callback):  # type: ignore[misc]
             TrialOutcome(trial.trial_id, _job(trial), "failed", result, reason=str(reason))
         )
 
+    def settle_stopped(self, deposits: dict[str, dict[str, Any]]) -> None:
+        """Finish the trials the scheduler stopped, with the closing results they deposited:
+        their cost and the epochs they ran. One that never deposited (its worker went first) is
+        stopped at its last report, its energy left in the unclosed line."""
+        for trial_id, (job, last) in sorted(self.stopped.items()):
+            closing = deposits.get(trial_id)
+            if closing is not None:
+                result = _clean(closing)
+                reason = str(closing.get("stop_reason", "stopped by the scheduler"))
+            else:
+                result = {**last, "trial_status": "stopped", "epochs_run": last.get("epoch")}
+                reason = "stopped by the scheduler; its cost never reached the driver"
+            self._finish(TrialOutcome(trial_id, job, "stopped", result, reason=reason))
+        self.stopped.clear()
+
     def _finish(self, outcome: TrialOutcome) -> None:
         self.outcomes.append(outcome)
         self.listener.trial_finished(outcome)
@@ -147,21 +183,26 @@ def run_trials(
     storage_path: Path,
     name: str,
     max_concurrent_trials: int,
+    collect: Callable[[set[str]], dict[str, dict[str, Any]]] | None = None,
+    cost_objective: str = "params",
 ) -> tuple[list[TrialOutcome], dict[str, CostRecord]]:
     """Every study's search trials and final training, concurrently.
 
     Returns every trial's outcome, and per study what its method spent deciding (the sampler's
-    work in this driver, metered as windows holding one CPU of this node).
+    work in this driver, metered as windows holding one CPU of this node). ``collect`` fetches
+    the closing results that trials stopped by a scheduler deposited, by trial id.
     """
     # A failed trial is reported once, by the listener, with its reason; not as Tune's traceback.
     logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
-    searcher = StudySearcher(studies, spaces, RayWindowMeter(1.0, 0.0), ctx.prices)
+    searcher = StudySearcher(studies, spaces, RayWindowMeter(1.0, 0.0), ctx.prices, cost_objective)
+    scheduler = StudyScheduler(studies, ctx.epochs)
     events = _Events(listener)
     resources = {"cpu": ctx.cpus_per_trial, "gpu": ctx.gpus_per_trial}
     tuner = tune.Tuner(
         tune.with_resources(tune.with_parameters(_trainable, ctx=ctx), resources),
         tune_config=tune.TuneConfig(
             search_alg=searcher,
+            scheduler=scheduler if scheduler.routes else None,
             num_samples=searcher.total_trials,
             max_concurrent_trials=max_concurrent_trials,
             reuse_actors=True,
@@ -176,4 +217,6 @@ def run_trials(
         ),
     )
     tuner.fit()
+    if events.stopped:
+        events.settle_stopped(collect(set(events.stopped)) if collect is not None else {})
     return events.outcomes, dict(searcher.decide)

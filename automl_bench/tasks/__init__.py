@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 
 from automl_bench.tasks.base import Task, TaskArrays, TaskData, TaskInfo
 from automl_bench.tasks.mnist1d import Mnist1d
-from automl_bench.tasks.sklearn_sets import BreastCancer, Digits, Wine
+from automl_bench.tasks.sklearn_sets import BreastCancer, Digits, DigitsImage, Wine
 from automl_bench.tasks.splits import Splits, make_splits, standardized
 
 if TYPE_CHECKING:
     import torch
 
-TASKS: dict[str, Task] = {t.info.name: t for t in (Mnist1d(), Digits(), Wine(), BreastCancer())}
+TASKS: dict[str, Task] = {
+    t.info.name: t for t in (Mnist1d(), Digits(), DigitsImage(), Wine(), BreastCancer())
+}
 
 
 def get_task(name: str) -> Task:

@@ -23,6 +23,23 @@ class Digits:
         return TaskArrays(x=(bunch.data / 16.0).astype(np.float32), y=bunch.target.astype(np.int64))
 
 
+class DigitsImage:
+    """The same 8x8 digits as images, one channel (1, 8, 8): the offline image task for cell
+    spaces (nb201) in tests."""
+
+    info = TaskInfo(
+        name="digits_image",
+        input_shape=(1, 8, 8),
+        num_classes=10,
+        default_trials=20,
+        default_epochs=30,
+    )
+
+    def arrays(self, cache_dir: Path) -> TaskArrays:
+        flat = Digits().arrays(cache_dir)
+        return TaskArrays(x=flat.x.reshape(-1, 1, 8, 8), y=flat.y)
+
+
 class _Tabular:
     """A bundled tabular set; features are standardised with the train split's statistics."""
 
