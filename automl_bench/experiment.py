@@ -61,6 +61,13 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
                 field_name, f"a second space named {space.name!r}; file stems must differ"
             )
         spaces[space.name] = space
+    for name in config.methods:
+        if METHODS[name].one_shot and primary.supernet is None:
+            raise ConfigError(
+                "methods",
+                f"{name} needs a search space with a supernet(config, task) function "
+                f"(as search_spaces/nb201.py has); {primary.path.name} has none",
+            )
     studies = plan_studies(config, primary.name, [s for s in spaces if s != primary.name])
     prices = load_prices(config, path)
     text = json.dumps(config.model_dump(), indent=2)
@@ -72,7 +79,9 @@ def plan_studies(config: ExperimentConfig, primary: str, references: list[str]) 
     studies = []
     for seed in config.seeds:
         for name in config.methods:
-            n_trials = config.trials if METHODS[name].searches else 0
+            method = METHODS[name]
+            # a one-shot method's search is one trial: the supernet's
+            n_trials = 1 if method.one_shot else config.trials if method.searches else 0
             studies.append(StudySpec(name, seed, primary, n_trials, label=name))
         for ref in references:
             studies.append(StudySpec(BASELINE, seed, ref, 0, label=f"{BASELINE}:{ref}"))
@@ -151,6 +160,9 @@ class _Recorder:
                 if k.removeprefix("inference_").startswith(("measured_", "energy_estimate"))
                 or k == "inference_failure_reason"
             }
+            for key in ("derived_config", "alpha_softmax"):  # a one-shot search's outcome
+                if isinstance(outcome.result.get(key), dict):
+                    tags[key] = json.dumps(outcome.result[key])[:5000]
             tags["trial_status"] = outcome.status
             if outcome.reason:
                 tags["failure_reason" if outcome.failed else "stop_reason"] = outcome.reason

@@ -176,6 +176,7 @@ def trial_lines(
                     "reason": o.reason,
                     "epochs_run": o.result.get("epochs_run"),
                     "val_metric": o.val_accuracy,
+                    "derived_config": o.result.get("derived_config"),  # one-shot methods
                     "params": o.result.get("params"),
                     "flops": o.result.get("flops"),
                     **{k: v for k, v in o.result.items() if k.endswith("_score")},  # proxies

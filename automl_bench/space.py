@@ -6,6 +6,11 @@ A search space is one Python file (see search_spaces/) that defines::
     def build(config: dict[str, Any], task: TaskInfo) -> torch.nn.Module: ...
     baseline: dict[str, Any] = {...}                              # the hand-designed point
     defaults: dict[str, Any] = {...}       # optional: the untuned configuration (a reference row)
+    def supernet(config, task) -> nn.Module: ...   # optional: for one-shot methods (darts)
+
+``supernet`` builds a weight-sharing supernet over the space (see ``automl_bench.methods.darts``:
+it has ``arch_parameters()``, ``weight_parameters()`` and ``derive()``, the discrete
+configuration its architecture parameters choose).
 
 Without ``defaults``, the untuned configuration is the baseline with the trainer's keys left out,
 so they take the trainer's defaults: the hand-designed model, trained without tuning.
@@ -51,6 +56,7 @@ class SearchSpace:
     build: BuildFn
     baseline: dict[str, Any]
     defaults: dict[str, Any]  # the untuned configuration, trained as the ``defaults`` method
+    supernet: Callable[[dict[str, Any], TaskInfo], torch.nn.Module] | None = None
 
     def fixed_point(self, name: str) -> dict[str, Any]:
         """The configuration a method that does not search trains: ``baseline`` or
@@ -93,6 +99,9 @@ def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
             field, f"{path.name}: defaults must be a dict, got {type(defaults).__name__}"
         )
     base = dict(cast(Mapping[str, Any], baseline))
+    one_shot = getattr(module, "supernet", None)
+    if one_shot is not None and not callable(one_shot):
+        raise ConfigError(field, f"{path.name}: supernet must be a function (config, task)")
     loaded = SearchSpace(
         path.stem,
         path,
@@ -100,6 +109,7 @@ def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
         cast(BuildFn, build),
         base,
         dict(defaults) if defaults is not None else untuned(base),
+        one_shot,
     )
     check_baseline_in_space(loaded, field)
     return loaded

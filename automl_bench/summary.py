@@ -87,7 +87,8 @@ def study_summary(record: StudyRecord, cost_objective: str = "params") -> dict[s
     final = finals[0] if finals else None
     ok = [o for o in search if o.ok and o.val_accuracy is not None]
     best = max(ok, key=lambda o: o.val_accuracy or 0.0) if ok else None
-    best_config = best.job.config if best else (final.job.config if final else None)
+    # what the study chose is what its final training trained (a one-shot search derives it)
+    best_config = final.job.config if final else (best.job.config if best else None)
     search_cost, final_cost, inference, predictions = study_costs(record)
     inference_per_1k = per_1k(inference, predictions)
     return {

@@ -129,7 +129,12 @@ def run_trial(
             x_test = data.x_test
             seed = init_seed(job.seed, job.phase)
             torch.manual_seed(seed)
-            model = space.build(dict(job.config), data.info).to(device)
+            method = get_method(job.method)
+            one_shot = method.one_shot if job.phase == SEARCH else None
+            if one_shot is not None and space.supernet is not None:
+                model = space.supernet(dict(job.config), data.info).to(device)
+            else:
+                model = space.build(dict(job.config), data.info).to(device)
             settings = TrainSettings.from_config(job.config, ctx.epochs)
             closing["params"] = sum(p.numel() for p in model.parameters())
             closing["flops"] = flops_per_example(model, data.x_train[:1])  # for constrained search
@@ -148,8 +153,10 @@ def run_trial(
                     pending.clear()
                     last_report = time.monotonic()
 
-            proxy = get_method(job.method).proxy if job.phase == SEARCH else None
-            if proxy is not None:
+            proxy = method.proxy if job.phase == SEARCH else None
+            if one_shot is not None:
+                history = _one_shot(model, data, one_shot, ctx.epochs, seed, on_epoch, closing)
+            elif proxy is not None:
                 from automl_bench.naswot import naswot_score
 
                 batch = torch.randperm(
@@ -212,6 +219,41 @@ def run_trial(
     report(closing, model_dir)
     if error is not None:
         raise error
+
+
+def _one_shot(
+    supernet: Any,
+    data: Any,
+    order: int,
+    epochs: int,
+    seed: int,
+    on_epoch: Callable[[Any], None],
+    closing: dict[str, Any],
+) -> list[Any]:
+    """DARTS on the space's supernet: weights on the train split, architecture weights on the
+    validation split (DARTS's two halves); the derived configuration goes in ``closing``."""
+    from automl_bench.methods.darts import DartsSettings, darts_search
+    from automl_bench.train import EpochMetrics
+
+    def each(epoch: Any) -> None:
+        on_epoch(EpochMetrics(epoch.epoch, epoch.train_loss, epoch.val_loss, epoch.val_accuracy))
+
+    result = darts_search(
+        supernet,
+        data.x_train,
+        data.y_train,
+        data.x_val,
+        data.y_val,
+        DartsSettings(epochs=epochs, order=order),
+        seed,
+        each,
+    )
+    last = result.history[-1]
+    closing["val_accuracy"] = last.val_accuracy  # the supernet's, on the split alpha was fit on
+    closing["derived_config"] = result.config
+    closing["skip_connect_edges"] = last.skip_connect_edges
+    closing["alpha_softmax"] = last.alpha_softmax
+    return result.history
 
 
 def _save_model(model: Any, job: TrialJob) -> Path:

@@ -260,3 +260,85 @@ def test_the_reason_names_the_constraints_a_feasible_method_meets() -> None:
     settings = VerdictSettings(constraints=limits.describe())
     v = verdicts(_experiment([3.0, 3.2, 2.8]), settings)["m"]
     assert "meets p95 <= 5 ms (cpu), exports" in v["reason"]
+
+
+def _timed(
+    method: str,
+    seed: int,
+    end: str,
+    kwh: float,
+    wall_s: float,
+    value: float | None,
+    status: str | None = None,
+    start: str | None = None,
+) -> dict[str, Any]:
+    line = _trial(method, seed, end, kwh, value)
+    line["cost"]["wall_s"] = wall_s
+    line["start"] = start
+    if status is not None:
+        line["status"] = status
+    return line
+
+
+def test_anytime_curves_against_wall_clock_and_energy() -> None:
+    from automl_bench.analysis.curves import anytime, best_so_far
+
+    a0 = [
+        _timed("a", 0, "1", 1.0, 10.0, 0.5),
+        _timed("a", 0, "2", 1.0, 30.0, None),  # failed: adds its seconds, no value
+        _timed("a", 0, "3", 2.0, 40.0, 0.7),
+    ]
+    a1 = [_timed("a", 1, "1", 2.0, 20.0, 0.6), _timed("a", 1, "2", 2.0, 20.0, 0.4)]
+    assert best_so_far(a0, cost="wall_s") == [(10.0, 0.5), (40.0, 0.5), (80.0, 0.7)]
+    wall = anytime(a0 + a1, points=5, cost="wall_s")["a"]
+    assert wall["cost"] == "wall_s" and "grid_kwh" not in wall
+    assert wall["grid"] == [0.0, 20.0, 40.0, 60.0, 80.0]
+    assert wall["seeds"] == [0, 2, 2, 2, 2]
+    assert wall["mean"][1] == pytest.approx(0.55) and wall["mean"][4] == pytest.approx(0.65)
+    assert wall["stderr"][4] == pytest.approx(0.05)
+    # energy stays the default, under both "grid" and "grid_kwh"
+    energy = anytime(a0 + a1, points=5)["a"]
+    assert energy["cost"] == "energy_kwh" and energy["grid"] == energy["grid_kwh"]
+    assert energy["grid_kwh"] == [0.0, 1.0, 2.0, 3.0, 4.0] and energy["seeds"] == [0, 1, 2, 2, 2]
+    with pytest.raises(ValueError, match="cost must be one of"):
+        anytime(a0, cost="joules")
+
+
+def test_the_cost_to_reach_a_target_per_seed_and_for_the_mean() -> None:
+    from automl_bench.analysis.curves import mean_reach_cost, reach_cost
+
+    lines = [
+        # a, seed 0: 0.5 after 1 kWh / 10 s, 0.8 after 3 kWh / 40 s
+        _timed("a", 0, "1", 1.0, 10.0, 0.5),
+        _timed("a", 0, "2", 2.0, 30.0, 0.8),
+        # a, seed 1: a failure first (cost, no value), then 0.6 at 2 kWh / 25 s
+        _timed("a", 1, "1", 1.0, 5.0, None),
+        _timed("a", 1, "2", 1.0, 20.0, 0.6),
+        # b, seed 0: never above 0.55
+        _timed("b", 0, "1", 0.5, 1.0, 0.55),
+        # the final training is no search trial
+        {**_timed("b", 0, "2", 9.0, 9.0, 0.99), "phase": "final"},
+    ]
+    assert reach_cost(lines, 0.6) == {"a": {0: 3.0, 1: 2.0}, "b": {0: None}}
+    assert reach_cost(lines, 0.6, cost="wall_s") == {"a": {0: 40.0, 1: 25.0}, "b": {0: None}}
+    assert reach_cost(lines, 0.5) == {"a": {0: 1.0, 1: 2.0}, "b": {0: 0.5}}
+    # the mean needs every seed: at 2 kWh (0.5 + 0.6) / 2 = 0.55, at 3 kWh (0.8 + 0.6) / 2 = 0.7
+    assert mean_reach_cost(lines, 0.55) == {"a": 2.0, "b": 0.5}
+    assert mean_reach_cost(lines, 0.7) == {"a": 3.0, "b": None}
+    assert mean_reach_cost(lines, 0.55, cost="wall_s") == {"a": 25.0, "b": 1.0}
+    # a target that is a mean of the values themselves is reached despite rounding
+    target = math.fsum([0.7, 0.7, 0.7]) / 3
+    same = [_timed("c", s, "1", 1.0, 1.0, 0.7) for s in range(3)]
+    assert reach_cost(same, target) == {"c": {0: 1.0, 1: 1.0, 2: 1.0}}
+
+
+def test_a_stopped_trial_counts_when_it_stopped_not_when_it_was_settled() -> None:
+    from automl_bench.analysis.curves import best_so_far
+
+    t0 = "2026-01-01T00:00:00+00:00"
+    trials = [
+        # stopped after 1 s of work, but settled (its "end") after every trial had run
+        _timed("a", 0, "2026-01-01T00:10:00+00:00", 1.0, 1.0, None, "stopped", t0),
+        _timed("a", 0, "2026-01-01T00:00:30+00:00", 2.0, 30.0, 0.7, start=t0),
+    ]
+    assert best_so_far(trials) == [(1.0, None), (3.0, 0.7)]

@@ -63,6 +63,18 @@ METHODS: dict[str, Method] = {
             multi_objective=True,
         ),
         Method(
+            "darts",
+            "DARTS, first order (DARTS-V1): a supernet over the space's cell, its architecture "
+            "weights and its weights trained in turn, the argmax cell retrained from scratch",
+            one_shot=1,
+        ),
+        Method(
+            "darts2",
+            "DARTS, second order (DARTS-V2): the architecture gradient through one unrolled "
+            "weight step",
+            one_shot=2,
+        ),
+        Method(
             "naswot",
             "random architectures ranked by the NASWOT score at initialisation, untrained "
             "(Mellor et al. 2021); the best is trained in the final phase",

@@ -33,7 +33,10 @@ class Method:
     multi_objective: bool = False
     # a zero-cost proxy scores configurations at initialisation instead of training them
     proxy: str | None = None
+    # one-shot weight sharing: DARTS of this order (1 or 2) on the space's supernet, one search
+    # trial that trains the supernet and derives the discrete configuration
+    one_shot: int | None = None
 
     @property
     def searches(self) -> bool:
-        return self.make_sampler is not None
+        return self.make_sampler is not None or self.one_shot is not None

@@ -59,7 +59,7 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         self._optuna: dict[str, OptunaSearch] = {}
         for study in studies:
             method = get_method(study.method)
-            if method.make_sampler is not None and study.n_trials > 0:
+            if method.one_shot is None and method.make_sampler is not None and study.n_trials > 0:
                 # a define-by-run space ignores TuneConfig's metric/mode: given here
                 metric: str | list[str] = study_metric(study.method)
                 mode: str | list[str] = MODE
@@ -102,6 +102,11 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             )
             return self._job(trial_id, study, FINAL, config)
         open_studies = [k for k, s in self._studies.items() if self._suggested[k] < s.n_trials]
+        for key in open_studies:  # a one-shot study's one search trial: its supernet
+            study = self._studies[key]
+            if get_method(study.method).one_shot:
+                self._suggested[key] += 1
+                return self._job(trial_id, study, SEARCH, self._spaces[study.space].baseline)
         if open_studies:
             # The study with the fewest trials in flight: each stays close to sequential.
             key = min(open_studies, key=lambda k: self._suggested[k] - self._ended[k])
@@ -134,7 +139,7 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         job = self._jobs[trial_id]
         method = get_method(job.method)
         # Optuna takes no intermediate values on several objectives
-        single = not method.multi_objective and method.proxy is None
+        single = not method.multi_objective and method.proxy is None and job.study in self._optuna
         if single and job.phase == SEARCH and "epoch" in result and METRIC in result:
             self._optuna[job.study].on_trial_result(trial_id, result)
 
@@ -145,17 +150,25 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         key = job.study
         if job.phase != SEARCH:
             return
-        with metered(self._meter, self._prices) as spent:
-            self._optuna[key].on_trial_complete(trial_id, None if error else result, error=error)
-        self._charge(key, spent.record)
+        if key in self._optuna:
+            with metered(self._meter, self._prices) as spent:
+                self._optuna[key].on_trial_complete(
+                    trial_id, None if error else result, error=error
+                )
+            self._charge(key, spent.record)
         self._ended[key] += 1
         # a trial the scheduler stopped reaches Optuna as COMPLETE with its last value (Ray's
         # OptunaSearch does that); only trials that ran their full budget can be the best
         if error or not result or result.get("trial_status") != "ok":
             return
         value = float(result[study_metric(job.method)])
+        # a one-shot search hands back the configuration it derived (Tune flattens nested
+        # results on their way to a searcher: derived_config/edge_1_0, ...)
+        prefix = "derived_config/"
+        derived = {k[len(prefix) :]: v for k, v in result.items() if k.startswith(prefix)}
+        config = result.get("derived_config") or derived or job.config
         if key not in self._best or value > self._best[key][0]:
-            self._best[key] = (value, job.config)
+            self._best[key] = (value, config)
 
     def _charge(self, key: str, record: CostRecord) -> None:
         self.decide[key] = self.decide.get(key, CostRecord()) + record
