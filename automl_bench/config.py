@@ -18,7 +18,8 @@ from automl_bench.cost.countries import known_countries
 from automl_bench.cost.prices import Prices, parse_table, resolve_prices
 from automl_bench.errors import ConfigError
 from automl_bench.methods import BASELINE, METHODS
-from automl_bench.tasks import TASKS
+from automl_bench.tasks import FOLDER_TASKS, TASKS
+from automl_bench.tasks.base import TaskInfo
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -173,12 +174,15 @@ class ExperimentConfig(BaseModel):
     search: Search = Field(default_factory=Search)
     tracking: Tracking = Field(default_factory=Tracking)
     output_dir: str = "runs"
+    # the folder an image task reads (task cifar10 or image_folder), relative to the config file
+    data_dir: str | None = None
 
     @field_validator("task")
     @classmethod
     def _known_task(cls, value: str) -> str:
-        if value not in TASKS:
-            raise ValueError(f"must be one of {', '.join(TASKS)}, got {value!r}")
+        if value not in TASKS and value not in FOLDER_TASKS:
+            known = ", ".join([*TASKS, *FOLDER_TASKS])
+            raise ValueError(f"must be one of {known}, got {value!r}")
         return value
 
     @field_validator("methods")
@@ -204,7 +208,7 @@ class ExperimentConfig(BaseModel):
 
     @model_validator(mode="after")
     def _task_default_budget(self) -> ExperimentConfig:
-        info = TASKS[self.task].info
+        info = self._info
         if self.budget.trials is None:
             self.budget.trials = info.default_trials
         if self.budget.epochs is None:
@@ -212,12 +216,19 @@ class ExperimentConfig(BaseModel):
         return self
 
     @property
+    def _info(self) -> TaskInfo:
+        """The built-in task's description; a folder task's defaults (its shape is the data's)."""
+        if self.task in TASKS:
+            return TASKS[self.task].info
+        return TaskInfo(self.task, (), 0, default_trials=20, default_epochs=20)
+
+    @property
     def trials(self) -> int:
-        return self.budget.trials or TASKS[self.task].info.default_trials
+        return self.budget.trials or self._info.default_trials
 
     @property
     def epochs(self) -> int:
-        return self.budget.epochs or TASKS[self.task].info.default_epochs
+        return self.budget.epochs or self._info.default_epochs
 
 
 def read_yaml(path: Path, field: str = "config") -> dict[str, Any]:

@@ -27,6 +27,7 @@ from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
+from automl_bench.tasks.folders import FOLDER_TASKS
 from automl_bench.trial import FINAL, TrialContext, TrialJob
 
 
@@ -51,6 +52,17 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
     """Validate the config and every file it names. Raises ConfigError; writes nothing."""
     path = Path(config_path)
     config = load_config(path, overrides)
+    if config.task in FOLDER_TASKS and config.data_dir is None:
+        raise ConfigError(
+            "data_dir",
+            f"task {config.task!r} reads a folder: set data_dir to it (cifar10: the "
+            "cifar-10-batches-py folder; image_folder: a folder of class folders)",
+        )
+    if config.data_dir is not None:  # an image task's folder: its layout checked here
+        from automl_bench.tasks import get_task
+
+        config.data_dir = str(resolve_path(config.data_dir, path, "data_dir"))
+        get_task(config.task, config.data_dir)
     primary = load_search_space(resolve_path(config.space, path, "space"), "space")
     spaces = {primary.name: primary}
     for i, ref in enumerate(config.reference_spaces):
@@ -140,7 +152,9 @@ class _Recorder:
     def trial_finished(self, outcome: TrialOutcome) -> None:
         self.last_end = time.monotonic()
         start = self.times.get(outcome.trial_id, (None, None))[0]
-        self.times[outcome.trial_id] = (start or "", datetime.now(UTC).isoformat())
+        # a stopped trial is settled after the run: it says when it ended
+        end = str(outcome.result.get("end_utc") or datetime.now(UTC).isoformat())
+        self.times[outcome.trial_id] = (start or "", end)
         self.studies[outcome.job.study].outcomes.append(outcome)
         run_id = self.run_ids.get(outcome.trial_id)
         if run_id is not None:
@@ -247,7 +261,8 @@ def run_experiment(
         out.mkdir(parents=True, exist_ok=True)
         tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
         cache = out / "cache"
-        get_task(config.task).arrays(cache)  # generate once, here, before trials need it
+        # generate (or decode) once, here, before trials need it
+        get_task(config.task, config.data_dir).arrays(cache)
         hw, libs, revision = (
             provenance.hardware(),
             provenance.versions(),
@@ -323,7 +338,7 @@ def run_experiment(
         )
         # results in long format, and the verdict read back from them alone
         archive_previous(exp_dir)
-        constant = constant_scores(get_task(config.task), config.seeds, cache)
+        constant = constant_scores(get_task(config.task, config.data_dir), config.seeds, cache)
         write_results(
             result_rows(summary) + constant_rows(summary, constant), exp_dir / "results.csv"
         )
@@ -380,6 +395,7 @@ def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
     config = prepared.config
     return TrialContext(
         task=config.task,
+        data_dir=config.data_dir,
         cache_dir=str(cache),
         spaces={name: str(s.path) for name, s in prepared.spaces.items()},
         epochs=config.epochs,
@@ -411,6 +427,7 @@ def _deploy_settings(prepared: Prepared, cache: Path) -> DeploySettings:
     deploy = prepared.config.deploy
     return DeploySettings(
         task=prepared.config.task,
+        data_dir=prepared.config.data_dir,
         cache_dir=str(cache),
         batch_size=deploy.batch_size,
         threads=deploy.threads,

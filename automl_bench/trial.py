@@ -80,6 +80,7 @@ class TrialContext:
     gpus_per_trial: float
     prices: Prices
     deploy_batch_size: int = 64
+    data_dir: str | None = None  # an image task's folder
     inference_seconds: float = 1.0  # how long inference is measured for
     # Each report waits for the driver to take it: epochs shorter than this are sent in batches
     # (``epoch_history``); 0 reports every epoch on its own.
@@ -125,7 +126,7 @@ def run_trial(
     with threadpool_limits(limits=threads), metered(meter, ctx.prices) as measurement:
         try:
             space = load_search_space(ctx.spaces[job.space])
-            data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device)
+            data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device, ctx.data_dir)
             x_test = data.x_test
             seed = init_seed(job.seed, job.phase)
             torch.manual_seed(seed)

@@ -27,13 +27,15 @@ not the sampler's own work in the driver (trials.jsonl's ``decide`` lines, print
 the final training. ``baseline`` does not search; ``naswot`` scores untrained networks, so
 neither has a validation curve.
 
-Sizing (measured on the 2-core CPU machine the config was written for, other work sharing it):
-one 10-epoch trial of search_spaces/cnn1d.py takes 0.7-14 s, about 4-6 s on average (random
-search: mean 3.8 s, median 2.2 s; REA drifts to larger networks: mean 6.0 s); the baseline's
-final training 3.3 s. See the config for the expected runtime.
+Sizing, measured on the 2-core CPU machine the config was written for (shared with other work,
+load 2-5): one 10-epoch search trial of search_spaces/cnn1d.py takes 0.4-19 s; at seed 0 of the
+config, random search's trials averaged 4.4 s (median 2.8 s), TPE's 5.1 s, REA's 4.3 s, ASHA's
+1.2 s (27 of 32 stopped early), Hyperband's 1.7 s (24 stopped), BOHB's 3.1 s (17 stopped),
+NASWOT's scoring 0.03 s; a final training 4-13 s. That seed alone: 696 trial-seconds, two trials
+at a time, 402 s in all; so three seeds, about 19 minutes (less on an idle machine).
 
-    python benchmarks/search_efficiency.py                       # the full run (about 20 min)
-    python benchmarks/search_efficiency.py --quick               # a smoke run (2-3 min)
+    python benchmarks/search_efficiency.py                       # the full run (~19 min)
+    python benchmarks/search_efficiency.py --quick               # a smoke run (~1.5 min)
     python benchmarks/search_efficiency.py --set budget.trials=16 --set seeds=[0,1,2,3,4]
     python benchmarks/search_efficiency.py --from runs/search_efficiency   # analyse only
 """
@@ -61,6 +63,11 @@ AXIS_LABELS = {
     "wall_s": "cumulative search wall-clock (trial-seconds), s",
 }
 YARDSTICK = "random"
+NO_CURVE = {
+    "baseline": "trains one fixed configuration, no search",
+    "defaults": "trains one fixed configuration, no search",
+    "naswot": "ranks untrained networks; its choice is trained only in the final phase",
+}
 EXPECTED_FASTER = ("rea", "tpe")  # the literature: these reach random's accuracy for less energy
 # --quick: a smoke run of the whole pipeline, far too small a budget to answer the question.
 QUICK = (
@@ -219,6 +226,7 @@ def write_reach_csv(rows: Sequence[Row], target: float | None, path: Path) -> No
 
 def plot(
     curves: Mapping[str, Mapping[str, Any]],
+    methods: Sequence[str],
     target: float | None,
     crossings: Mapping[str, Mapping[str, float | None]],
     title: str,
@@ -230,43 +238,48 @@ def plot(
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(COST_KINDS), figsize=(13, 5), sharey=True)
-    colors: dict[str, Any] = {}
+    palette = plt.get_cmap("tab10")
+    drawn, lowest = False, 100.0
     for ax, kind in zip(axes, COST_KINDS, strict=True):
-        for method, curve in curves[kind].items():
+        for i, method in enumerate(methods):
+            curve = curves[kind].get(method)
+            if curve is None:
+                continue
+            every = max(curve["seeds"], default=0)  # drawn where every seed has a value
             points = [
                 (x, 100 * m, 0.0 if s is None else 100 * s)
-                for x, m, s in zip(curve["grid"], curve["mean"], curve["stderr"], strict=True)
-                if m is not None
+                for x, m, s, n in zip(
+                    curve["grid"], curve["mean"], curve["stderr"], curve["seeds"], strict=True
+                )
+                if m is not None and n == every
             ]
             if not points:
                 continue
+            color = palette(i % 10)
             xs, mean, se = (list(v) for v in zip(*points, strict=True))
-            (line,) = ax.plot(
-                xs, mean, label=method, drawstyle="steps-post", color=colors.get(method)
-            )
-            colors[method] = line.get_color()
+            lowest = min(lowest, *mean)
+            ax.plot(xs, mean, label=method, drawstyle="steps-post", color=color)
             low = [m - e for m, e in zip(mean, se, strict=True)]
             high = [m + e for m, e in zip(mean, se, strict=True)]
-            ax.fill_between(xs, low, high, step="post", alpha=0.15, color=colors[method])
+            ax.fill_between(xs, low, high, step="post", alpha=0.15, color=color)
             crossing = crossings[kind].get(method)
             if target is not None and crossing is not None:
-                ax.plot([crossing], [100 * target], "x", color=colors[method], markersize=9)
+                ax.plot([crossing], [100 * target], "x", color=color, markersize=9)
+            drawn = True
         if target is not None:
-            ax.axhline(100 * target, color="0.4", linestyle="--", linewidth=1)
+            ax.axhline(
+                100 * target,
+                color="0.4",
+                linestyle="--",
+                linewidth=1,
+                label=f"random's final mean, {100 * target:.1f}%",
+            )
         ax.set_xlabel(AXIS_LABELS[kind])
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel("best validation accuracy so far, % (mean ± SE over seeds)")
-    if target is not None:
-        axes[0].annotate(
-            f"random's final mean {100 * target:.1f}%",
-            (0.98, 100 * target),
-            xycoords=("axes fraction", "data"),
-            ha="right",
-            va="bottom",
-            fontsize=8,
-            color="0.3",
-        )
-    if colors:
+    if target is not None and drawn:  # the region around the target; the CSV has the rest
+        axes[0].set_ylim(bottom=max(lowest - 1, 100 * target - 12))
+    if drawn:
         axes[-1].legend(fontsize=8, loc="lower right")
     fig.suptitle(title)
     fig.tight_layout()
@@ -341,9 +354,11 @@ def expectation(rows: Sequence[Row], target: float | None) -> str:
         got, kwh = len(row.reached("energy_kwh")), row.mean_reach("energy_kwh")
         ok = kwh is not None and yard_kwh is not None and got >= yard_n and kwh < yard_kwh
         held.append(ok)
+        reached = f"reached in {got}/{len(row.studies)} seeds"
         parts.append(
-            f"{method} {_ratio(kwh, yard_kwh)} random's energy, reached in {got}/"
-            f"{len(row.studies)} seeds"
+            f"{method} {_ratio(kwh, yard_kwh)} random's energy, {reached}"
+            if kwh is not None
+            else f"{method} never reached it (0/{len(row.studies)} seeds)"
         )
     verdict = "HELD" if all(held) else "held in part" if any(held) else "DID NOT HOLD"
     return (
@@ -375,13 +390,14 @@ def analyse(exp_dir: Path, points: int, quick: bool) -> None:
     title = f"{name}: {len(seeds)} seed{'' if len(seeds) == 1 else 's'}, {budget}"
     write_curves_csv(curves, out / "anytime.csv")
     write_reach_csv(rows, target, out / "reach.csv")
-    plot(curves, target, crossings, title, out / "anytime.png")
+    searched = [r.method for r in rows if r.searched]
+    plot(curves, searched, target, crossings, title, out / "anytime.png")
 
     if quick:
         console.print(
             "[bold]--quick is a smoke run[/bold]: a budget far too small to say anything about "
-            "search efficiency (the issue needs the full config: 32 trials x 10 epochs, 3 seeds). "
-            "It only shows that the pipeline runs end to end."
+            "search efficiency (that needs the full configs/search_efficiency.yaml). It only "
+            "shows that the pipeline runs end to end."
         )
     target_text = "-" if target is None else f"{100 * target:.1f}%"
     console.print(
@@ -394,7 +410,9 @@ def analyse(exp_dir: Path, points: int, quick: bool) -> None:
         "seeds that reached it (how many did); x random: that against random search's own."
     )
     mean_curve = ", ".join(
-        f"{r.method} {_num(crossings['energy_kwh'].get(r.method))} kWh / "
+        f"{r.method} never"
+        if crossings["energy_kwh"].get(r.method) is None
+        else f"{r.method} {_num(crossings['energy_kwh'].get(r.method))} kWh / "
         f"{_num(crossings['wall_s'].get(r.method), '.1f')} s"
         for r in rows
         if r.searched
@@ -410,10 +428,10 @@ def analyse(exp_dir: Path, points: int, quick: bool) -> None:
         console.print(f"not in the curves: the samplers' own work per study (decide): {decide}")
     others = [r.method for r in rows if not r.searched]
     if others:
-        console.print(
-            f"no validation curve: {', '.join(others)} (baseline trains one fixed configuration; "
-            "naswot ranks untrained networks, its choice is trained only in the final phase)"
-        )
+        why = [
+            f"{m}: {NO_CURVE.get(m, 'no search trial with a validation accuracy')}" for m in others
+        ]
+        console.print(f"no validation curve: {'; '.join(why)}")
     console.print(f"files: {out / 'anytime.png'}, {out / 'anytime.csv'}, {out / 'reach.csv'}")
     console.print(expectation(rows, target), soft_wrap=True)
     if quick:
@@ -434,7 +452,11 @@ def _budget(lines: Sequence[Mapping[str, Any]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Search efficiency on MNIST-1D: every method under the same budget; anytime "
+        "curves against cumulative energy and wall-clock, and the cost to reach random search's "
+        "final accuracy, from runs/<experiment>/trials.jsonl."
+    )
     parser.add_argument(
         "--config", type=Path, default=CONFIG, help="the experiment (default: %(default)s)"
     )
@@ -449,7 +471,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run in 2-3 minutes (4 trials x 2 epochs, 5 methods, experiment "
+        help="a smoke run in about 1.5 minutes (4 trials x 2 epochs, 5 methods, experiment "
         "search_efficiency_quick): checks the pipeline, answers nothing",
     )
     parser.add_argument(

@@ -34,6 +34,7 @@ class DeploySettings:
     onnx: bool | None  # None: when the onnx extra is installed
     cuda: bool  # measure on the GPU too (one is available to this process)
     seconds: float = 0.5  # per timing series
+    data_dir: str | None = None  # an image task's folder
 
 
 def measure_final_models(
@@ -52,7 +53,11 @@ def measure_final_models(
         try:
             space = load_search_space(model_ref.space_path)
             data = load_task(
-                settings.task, model_ref.seed, Path(settings.cache_dir), torch.device("cpu")
+                settings.task,
+                model_ref.seed,
+                Path(settings.cache_dir),
+                torch.device("cpu"),
+                settings.data_dir,
             )
             model = space.build(dict(model_ref.config), data.info)
             state = torch.load(Path(model_ref.model_dir) / "model.pt", map_location="cpu")

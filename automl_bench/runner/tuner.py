@@ -6,6 +6,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
     stopped: list[bool] = []
 
     def on_stopped(closing: dict[str, Any]) -> None:  # Tune takes no more reports from it
+        closing["end_utc"] = datetime.now(UTC).isoformat()  # it is settled after the run
         meter.deposit(trial_id, closing)
         stopped.append(True)
 

@@ -1,11 +1,14 @@
-"""The built-in tasks, all offline: generated, or shipped inside a package."""
+"""The built-in tasks, all offline: generated, or shipped inside a package; and image tasks read
+from a user's folder (``cifar10``, ``image_folder``: see ``tasks.folders``)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from automl_bench.tasks.base import Task, TaskArrays, TaskData, TaskInfo
+from automl_bench.tasks.folders import FOLDER_TASKS  # image tasks read from a folder (data_dir)
 from automl_bench.tasks.mnist1d import Mnist1d
 from automl_bench.tasks.sklearn_sets import BreastCancer, Digits, DigitsImage, Wine
 from automl_bench.tasks.splits import Splits, make_splits, standardized
@@ -18,17 +21,33 @@ TASKS: dict[str, Task] = {
 }
 
 
-def get_task(name: str) -> Task:
-    return TASKS[name]
+def get_task(name: str, data_dir: str | Path | None = None) -> Task:
+    """A built-in task, or an image task read from ``data_dir`` (``cifar10``, ``image_folder``)."""
+    if name in TASKS:
+        return TASKS[name]
+    if data_dir is None:
+        raise ValueError(f"task {name!r} reads a folder: give its data_dir")
+    return _folder_task(name, str(Path(data_dir).resolve()))
+
+
+@functools.lru_cache(maxsize=8)
+def _folder_task(name: str, data_dir: str) -> Task:
+    from automl_bench.tasks.folders import open_folder_task
+
+    return open_folder_task(name, data_dir)
 
 
 def load_task(
-    name: str, seed: int, cache_dir: Path, device: torch.device | str = "cpu"
+    name: str,
+    seed: int,
+    cache_dir: Path,
+    device: torch.device | str = "cpu",
+    data_dir: str | Path | None = None,
 ) -> TaskData:
     """The splits of ``name`` at ``seed`` as tensors on ``device`` (moved once, not per batch)."""
     import torch
 
-    task = TASKS[name]
+    task = get_task(name, data_dir)
     splits = make_splits(task.arrays(cache_dir), seed)
     if task.info.standardize:
         splits = standardized(splits)
@@ -48,6 +67,7 @@ def load_task(
 
 
 __all__ = [
+    "FOLDER_TASKS",
     "TASKS",
     "Splits",
     "Task",
