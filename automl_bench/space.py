@@ -66,6 +66,19 @@ class SearchSpace:
         return self.baseline
 
 
+def missing_parts(space: object, build: object, baseline: object) -> list[str]:
+    """What a search-space file lacks of the contract, in words ([] when nothing)."""
+    return [
+        what
+        for what, ok in (
+            ("a function space(trial)", callable(space)),
+            ("a function build(config, task)", callable(build)),
+            ("a dict baseline", isinstance(baseline, Mapping)),
+        )
+        if not ok
+    ]
+
+
 def untuned(baseline: Mapping[str, Any]) -> dict[str, Any]:
     """The baseline with the trainer's keys left out (they take the trainer's defaults)."""
     return {k: v for k, v in baseline.items() if k not in TRAINER_KEYS}
@@ -82,15 +95,7 @@ def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
     space = getattr(module, "space", None)
     build = getattr(module, "build", None)
     baseline = getattr(module, "baseline", None)
-    missing = [
-        what
-        for what, ok in (
-            ("a function space(trial)", callable(space)),
-            ("a function build(config, task)", callable(build)),
-            ("a dict baseline", isinstance(baseline, Mapping)),
-        )
-        if not ok
-    ]
+    missing = missing_parts(space, build, baseline)
     if missing:
         raise ConfigError(field, f"{path.name} must define {', '.join(missing)}")
     defaults = getattr(module, "defaults", None)

@@ -66,7 +66,13 @@ from typing import TYPE_CHECKING, Any
 
 from automl_bench.errors import ConfigError
 from automl_bench.seeding import init_seed
-from automl_bench.space import SearchSpace, check_baseline_in_space, load_search_space, untuned
+from automl_bench.space import (
+    SearchSpace,
+    check_baseline_in_space,
+    load_search_space,
+    missing_parts,
+    untuned,
+)
 from automl_bench.tasks.base import TaskInfo
 
 if TYPE_CHECKING:
@@ -258,15 +264,7 @@ def _load(path: Path) -> tuple[SearchSpace, ConfigError | None]:
 
 
 def _check_parts(file: str, space: object, build: object, baseline: object) -> None:
-    missing = [
-        what
-        for what, ok in (
-            ("a function space(trial)", callable(space)),
-            ("a function build(config, task)", callable(build)),
-            ("a dict baseline", isinstance(baseline, Mapping)),
-        )
-        if not ok
-    ]
+    missing = missing_parts(space, build, baseline)
     if missing:
         raise SearchSpaceCheckError(file, LOADS, f"the space must define {', '.join(missing)}")
 

@@ -157,15 +157,8 @@ def run_trial(
             proxy = method.proxy if job.phase == SEARCH else None
             if one_shot is not None:
                 history = _one_shot(model, data, one_shot, ctx.epochs, seed, on_epoch, closing)
-            elif proxy is not None:
-                from automl_bench.naswot import naswot_score
-
-                batch = torch.randperm(
-                    len(data.x_train), generator=torch.Generator().manual_seed(seed)
-                )[:PROXY_BATCH].to(device)
-                closing[f"{proxy}_score"] = naswot_score(
-                    model, data.x_train[batch], activations=proxy_activations()
-                )
+            elif proxy is not None:  # scored untrained
+                closing[f"{proxy}_score"] = _naswot(model, data.x_train, seed)
                 history = []
             elif job.phase == FINAL:  # retrained on train + validation, then tested once
                 x = torch.cat([data.x_train, data.x_val])
@@ -220,6 +213,18 @@ def run_trial(
     report(closing, model_dir)
     if error is not None:
         raise error
+
+
+def _naswot(model: Any, x_train: Any, seed: int) -> float:
+    """The NASWOT score of ``model`` at initialisation on PROXY_BATCH training examples drawn
+    by ``seed``."""
+    import torch
+
+    from automl_bench.naswot import naswot_score
+
+    order = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(seed))
+    batch = x_train[order[:PROXY_BATCH].to(x_train.device)]
+    return naswot_score(model, batch, activations=proxy_activations())
 
 
 def _one_shot(
