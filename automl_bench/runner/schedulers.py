@@ -12,7 +12,8 @@ with each other: ``StudyScheduler`` gives each multi-fidelity study its own Ray
 
 The fidelity is the epoch: rungs at ``grace_period x eta^k`` epochs, eta 3, up to the budget's
 epochs. A trial that reaches the full budget is never stopped by the scheduler
-(``stop_last_trials=False``), so it ends with its own closing report; a stopped trial is charged
+(``stop_last_trials=False``, and a decision at the last epoch's report, where Ray keeps a rung,
+is recorded but not obeyed), so it ends with its own closing report; a stopped trial is charged
 for the epochs it ran (see ``runner.tuner``).
 """
 
@@ -60,6 +61,7 @@ class StudyScheduler(FIFOScheduler):  # type: ignore[misc]
 
     def __init__(self, studies: list[StudySpec], max_epochs: int) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
+        self._max_epochs = max_epochs
         self._by_study: dict[str, TrialScheduler] = {}
         for study in studies:
             kind = get_method(study.method).fidelity
@@ -89,7 +91,11 @@ class StudyScheduler(FIFOScheduler):  # type: ignore[misc]
 
     def on_trial_result(self, tune_controller: Any, trial: Trial, result: dict[str, Any]) -> str:
         if (scheduler := self._for(trial)) is not None:
-            return str(scheduler.on_trial_result(tune_controller, trial, result))
+            decision = str(scheduler.on_trial_result(tune_controller, trial, result))
+            # Ray's top rung sits at the full budget: a trial that has run every epoch is
+            # recorded there (for later cutoffs) but ends with its own closing report
+            if result.get(FIDELITY, 0) < self._max_epochs:
+                return decision
         return str(TrialScheduler.CONTINUE)
 
     def on_trial_complete(self, tune_controller: Any, trial: Trial, result: dict[str, Any]) -> None:
