@@ -251,7 +251,7 @@ def plot(
                 for x, m, s, n in zip(
                     curve["grid"], curve["mean"], curve["stderr"], curve["seeds"], strict=True
                 )
-                if m is not None and n == every
+                if m is not None and n == every and x <= curve.get("spent", float("inf"))
             ]
             if not points:
                 continue

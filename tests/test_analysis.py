@@ -342,3 +342,17 @@ def test_a_stopped_trial_counts_when_it_stopped_not_when_it_was_settled() -> Non
         _timed("a", 0, "2026-01-01T00:00:30+00:00", 2.0, 30.0, 0.7, start=t0),
     ]
     assert best_so_far(trials) == [(1.0, None), (3.0, 0.7)]
+
+
+def test_each_anytime_curve_says_how_far_its_method_spent() -> None:
+    from automl_bench.analysis.curves import anytime
+
+    lines = [
+        _trial("a", 0, "1", 1.0, 0.5),
+        _trial("a", 0, "2", 3.0, 0.7),  # a spent 4 kWh
+        _trial("b", 0, "1", 0.5, 0.6),
+        _trial("b", 1, "1", 1.0, 0.4),  # b's studies spent 0.5 and 1 kWh
+    ]
+    curves = anytime(lines, points=5)
+    assert curves["a"]["spent"] == 4.0 and curves["b"]["spent"] == 1.0
+    assert curves["b"]["grid_kwh"] == curves["a"]["grid_kwh"]  # the grid stays shared

@@ -121,9 +121,10 @@ def study_curves(
 def anytime(
     lines: Sequence[Mapping[str, Any]], points: int = GRID_POINTS, cost: str = "energy_kwh"
 ) -> dict[str, Any]:
-    """Method -> {"cost", "grid", "mean", "stderr", "seeds"} over its studies' search trials,
-    against cumulative ``cost`` on a grid from 0 to the largest study's total, shared by every
-    method. For ``energy_kwh`` the grid is also under "grid_kwh"."""
+    """Method -> {"cost", "grid", "spent", "mean", "stderr", "seeds"} over its studies' search
+    trials, against cumulative ``cost`` on a grid from 0 to the largest study's total, shared by
+    every method ("spent": the most any of this method's studies spent). For ``energy_kwh`` the
+    grid is also under "grid_kwh"."""
     curves = study_curves(lines, cost)
     top = max((c[-1][0] for c in curves.values() if c), default=0.0)
     grid = [top * i / (points - 1) for i in range(points)] if top > 0 else []
@@ -147,7 +148,8 @@ def anytime(
             else:
                 var = math.fsum((v - mu) ** 2 for v in values) / (len(values) - 1)
                 stderr.append(math.sqrt(var / len(values)))
-        curve: dict[str, Any] = {"cost": cost, "grid": grid}
+        # the most this method's studies spent: past it the curve only carries its last value
+        curve: dict[str, Any] = {"cost": cost, "grid": grid, "spent": max(c[-1][0] for c in seeds)}
         if cost == "energy_kwh":
             curve["grid_kwh"] = grid
         curve.update({"mean": mean, "stderr": stderr, "seeds": counts})

@@ -27,8 +27,8 @@ CAPTIONS = {
     ),
     "anytime": (
         "Best validation accuracy so far against the cumulative energy of the search, read on a "
-        "common grid. Line: the mean over seeds; shaded: one standard error of that mean (where "
-        "two or more seeds have a value)."
+        "common grid, each method up to the most its studies spent. Line: the mean over seeds; "
+        "shaded: one standard error of that mean (where two or more seeds have a value)."
     ),
     "cost": (
         "Energy per method, summed over its seeds, split into search (every trial, failed ones "
@@ -98,10 +98,11 @@ def anytime_plot(summary: Mapping[str, Any], path: Path) -> Path:
     curves = summary.get("analysis", {}).get("anytime", {})
     for method, curve in curves.items():
         xs = curve["grid_kwh"]
+        spent = curve.get("spent", float("inf"))  # not drawn past what the method spent
         points = [
             (x, 100 * m, None if s is None else 100 * s)
             for x, m, s in zip(xs, curve["mean"], curve["stderr"], strict=True)
-            if m is not None
+            if m is not None and x <= spent
         ]
         if not points:
             continue
