@@ -1,0 +1,44 @@
+"""Meta-learning on the MAML sinusoid family: task streams, MAML / FOMAML, the pretrain baseline.
+
+No Ray, MLflow or runner here yet: these are the pieces the `maml`, `fomaml` and
+`pretrain_finetune` methods will be built on.
+"""
+
+from __future__ import annotations
+
+from automl_bench.meta.algorithms import (
+    MetaSettings,
+    TrainResult,
+    adapt,
+    graph_bytes,
+    init_params,
+    maml_step,
+    meta_train,
+    pretrain,
+)
+from automl_bench.meta.evaluate import AdaptationResult, evaluate_adaptation
+from automl_bench.meta.sinusoid import (
+    META_TEST_SEED,
+    META_TRAIN_SEED,
+    TaskBatch,
+    sample_tasks,
+    task_stream,
+)
+
+__all__ = [
+    "META_TEST_SEED",
+    "META_TRAIN_SEED",
+    "AdaptationResult",
+    "MetaSettings",
+    "TaskBatch",
+    "TrainResult",
+    "adapt",
+    "evaluate_adaptation",
+    "graph_bytes",
+    "init_params",
+    "maml_step",
+    "meta_train",
+    "pretrain",
+    "sample_tasks",
+    "task_stream",
+]

@@ -1,0 +1,237 @@
+"""MAML, first-order MAML and the pretrain-then-fine-tune baseline, on torch.func.
+
+Parameters are plain dicts of tensors (``Params``) run through ``torch.func.functional_call``;
+a meta-batch of tasks runs at once under ``torch.func.vmap``, with one copy of the parameters per
+task. The inner loop is SGD on MSE through ``torch.autograd.grad``:
+
+- second-order MAML keeps the inner gradients in the graph (``create_graph=True``), so the outer
+  gradient flows through them (Hessian-vector products);
+- first-order MAML (FOMAML) treats the inner gradients as constants: the outer gradient is the
+  query-loss gradient at the adapted parameters.
+
+The baseline every MAML paper compares with: one network regressed on all training tasks' data
+jointly (the mixture), then fine-tuned on a new task's support set with the same inner SGD.
+Settings of the paper (Finn et al. 2017, appendix C): MLP 1-40-40-1 ReLU, inner lr 0.01, one inner
+step with K = 10 during meta-training, Adam lr 1e-3, meta-batch 25 (70,000 iterations there).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from automl_bench.errors import ConfigError
+from automl_bench.meta.sinusoid import META_TRAIN_SEED, TaskBatch, sample_tasks
+
+Params = dict[str, torch.Tensor]
+
+HIDDEN = 40
+
+
+def make_mlp() -> nn.Sequential:
+    """The network of the paper: 1 -> 40 -> 40 -> 1 with ReLU."""
+    return nn.Sequential(
+        nn.Linear(1, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1)
+    )
+
+
+_TEMPLATE = make_mlp()  # only its structure is used: functional_call replaces every parameter
+_WEIGHT_DIM = 2  # a Linear weight; one more with a leading task dimension (per-task parameters)
+
+
+def init_params(seed: int) -> Params:
+    """Fresh parameters (PyTorch's default init), leaf tensors that require grad."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = make_mlp()
+    return {name: p.detach().clone().requires_grad_(True) for name, p in model.named_parameters()}
+
+
+def _forward_one(params: Params, x: torch.Tensor) -> torch.Tensor:
+    out: torch.Tensor = functional_call(_TEMPLATE, params, (x,))
+    return out
+
+
+def forward(params: Params, x: torch.Tensor) -> torch.Tensor:
+    """Predictions for x of shape (n, k, 1): batched parameters (leading n) run one per task;
+    unbatched parameters are shared by all tasks."""
+    batched = params["0.weight"].dim() == _WEIGHT_DIM + 1
+    if batched:
+        out: torch.Tensor = vmap(_forward_one)(params, x)
+        return out
+    return _forward_one(params, x)
+
+
+def task_mse(params: Params, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """MSE per task, shape (n,)."""
+    return ((forward(params, x) - y) ** 2).mean(dim=(1, 2))
+
+
+def _per_task(params: Params, n: int) -> Params:
+    return {k: p.unsqueeze(0).expand(n, *p.shape) for k, p in params.items()}
+
+
+def adapt(
+    params: Params,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    inner_lr: float,
+    first_order: bool,
+) -> Params:
+    """``steps`` SGD steps on each task's MSE over (x, y) of shape (n, k, 1).
+
+    ``params`` are shared (expanded to one copy per task) or already per task (leading n). The
+    result is per task. With ``first_order=False`` the graph is kept through the inner gradients
+    (create_graph) so a meta-gradient can flow through them; with True they are constants.
+    Parameters that do not require grad (evaluation) are adapted on detached copies.
+    """
+    n = int(x.shape[0])
+    if params["0.weight"].dim() == _WEIGHT_DIM:
+        params = _per_task(params, n)
+    with torch.enable_grad():
+        if not all(p.requires_grad for p in params.values()):
+            params = {k: p.detach().clone().requires_grad_(True) for k, p in params.items()}
+        for _ in range(steps):
+            # Sum of per-task losses: each task's copy gets exactly its own task's gradient.
+            loss = task_mse(params, x, y).sum()
+            grads = torch.autograd.grad(loss, list(params.values()), create_graph=not first_order)
+            params = {k: p - inner_lr * g for (k, p), g in zip(params.items(), grads, strict=True)}
+    return params
+
+
+@dataclass(frozen=True)
+class MetaSettings:
+    """One meta-training run. Defaults: the paper's sinusoid settings (iterations reduced)."""
+
+    iterations: int = 70_000
+    meta_batch: int = 25
+    k_shot: int = 10
+    inner_lr: float = 0.01
+    inner_steps: int = 1
+    outer_lr: float = 1e-3
+    first_order: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("iterations", "meta_batch", "k_shot", "inner_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(name, f"must be an integer >= 1, got {value!r}")
+        for name in ("inner_lr", "outer_lr"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise ConfigError(name, f"must be a number > 0, got {value!r}")
+            if value != value or value == float("inf"):
+                raise ConfigError(name, f"must be finite, got {value!r}")
+        if not isinstance(self.first_order, bool):
+            raise ConfigError("first_order", f"must be true or false, got {self.first_order!r}")
+
+
+def meta_loss(params: Params, batch: TaskBatch, settings: MetaSettings) -> torch.Tensor:
+    """Mean query MSE after adapting on each task's support set (the MAML objective)."""
+    adapted = adapt(
+        params,
+        batch.support_x,
+        batch.support_y,
+        settings.inner_steps,
+        settings.inner_lr,
+        settings.first_order,
+    )
+    return task_mse(adapted, batch.query_x, batch.query_y).mean()
+
+
+def maml_step(
+    params: Params, optimizer: torch.optim.Optimizer, batch: TaskBatch, settings: MetaSettings
+) -> float:
+    """One meta-iteration (second- or first-order per ``settings.first_order``); the loss before."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = meta_loss(params, batch, settings)
+    loss.backward()  # type: ignore[no-untyped-call]
+    optimizer.step()
+    return float(loss.detach())
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    params: Params
+    seconds_per_iteration: float  # median over iterations, task sampling excluded
+    losses: list[float]
+
+
+def _train(
+    settings: MetaSettings,
+    seed: int,
+    task_seed: int,
+    step: Callable[[Params, torch.optim.Optimizer, TaskBatch], float],
+) -> TrainResult:
+    params = init_params(seed)
+    optimizer = torch.optim.Adam(list(params.values()), lr=settings.outer_lr)
+    gen = torch.Generator().manual_seed(task_seed)
+    times: list[float] = []
+    losses: list[float] = []
+    for _ in range(settings.iterations):
+        batch = sample_tasks(settings.meta_batch, settings.k_shot, settings.k_shot, gen)
+        start = time.perf_counter()
+        losses.append(step(params, optimizer, batch))
+        times.append(time.perf_counter() - start)
+    times.sort()
+    frozen = {k: p.detach().clone() for k, p in params.items()}
+    return TrainResult(frozen, times[len(times) // 2], losses)
+
+
+def meta_train(
+    settings: MetaSettings, seed: int = 0, task_seed: int = META_TRAIN_SEED
+) -> TrainResult:
+    """MAML (or FOMAML with ``first_order``) on the meta-train stream; K support + K query."""
+    return _train(settings, seed, task_seed, lambda p, o, b: maml_step(p, o, b, settings))
+
+
+def pretrain_step(params: Params, optimizer: torch.optim.Optimizer, batch: TaskBatch) -> float:
+    """One step of joint regression on all the batch's points (support and query): the mixture."""
+    optimizer.zero_grad(set_to_none=True)
+    x = torch.cat([batch.support_x, batch.query_x], dim=1).reshape(-1, 1)
+    y = torch.cat([batch.support_y, batch.query_y], dim=1).reshape(-1, 1)
+    loss = ((_forward_one(params, x) - y) ** 2).mean()
+    loss.backward()  # type: ignore[no-untyped-call]
+    optimizer.step()
+    return float(loss.detach())
+
+
+def pretrain(
+    settings: MetaSettings, seed: int = 0, task_seed: int = META_TRAIN_SEED
+) -> TrainResult:
+    """The baseline: the same tasks, iterations, batch and Adam, regressed jointly; fine-tune it
+    afterwards with ``adapt`` exactly as MAML is adapted."""
+    return _train(settings, seed, task_seed, pretrain_step)
+
+
+def graph_bytes(params: Params, batch: TaskBatch, settings: MetaSettings) -> int:
+    """Bytes of the tensors one meta-iteration's graph still holds when ``backward`` starts
+    (distinct storages; buffers the inner loop already freed are not counted).
+
+    A CPU proxy for the peak memory of a meta-iteration: the graph is at its largest just before
+    ``backward``, and on CPU the allocator offers no peak counter. Second-order MAML keeps the
+    inner loop's backward graph too, so it holds more than FOMAML, and more with each inner step.
+    """
+    saved: list[weakref.ref[torch.Tensor]] = []
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        saved.append(weakref.ref(t))
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = meta_loss(params, batch, settings)
+    storages: dict[int, int] = {}
+    for ref in saved:
+        t = ref()
+        if t is not None:
+            storage = t.untyped_storage()
+            storages[storage.data_ptr()] = storage.nbytes()
+    del loss
+    return sum(storages.values())
