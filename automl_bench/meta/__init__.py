@@ -1,4 +1,5 @@
-"""Meta-learning on the MAML sinusoid family: task streams, MAML / FOMAML, the pretrain baseline.
+"""Meta-learning on the MAML sinusoid family: task streams, MAML / FOMAML, Reptile, ANIL and the
+pretrain baseline.
 
 No Ray, MLflow or runner here yet: these are the pieces the `maml`, `fomaml` and
 `pretrain_finetune` methods will be built on.
@@ -7,14 +8,21 @@ No Ray, MLflow or runner here yet: these are the pieces the `maml`, `fomaml` and
 from __future__ import annotations
 
 from automl_bench.meta.algorithms import (
+    HEAD,
     MetaSettings,
+    ReptileSettings,
     TrainResult,
     adapt,
+    adapt_head,
+    anil_step,
+    anil_train,
     graph_bytes,
     init_params,
     maml_step,
     meta_train,
     pretrain,
+    reptile_step,
+    reptile_train,
 )
 from automl_bench.meta.evaluate import AdaptationResult, evaluate_adaptation
 from automl_bench.meta.sinusoid import (
@@ -26,19 +34,26 @@ from automl_bench.meta.sinusoid import (
 )
 
 __all__ = [
+    "HEAD",
     "META_TEST_SEED",
     "META_TRAIN_SEED",
     "AdaptationResult",
     "MetaSettings",
+    "ReptileSettings",
     "TaskBatch",
     "TrainResult",
     "adapt",
+    "adapt_head",
+    "anil_step",
+    "anil_train",
     "evaluate_adaptation",
     "graph_bytes",
     "init_params",
     "maml_step",
     "meta_train",
     "pretrain",
+    "reptile_step",
+    "reptile_train",
     "sample_tasks",
     "task_stream",
 ]
