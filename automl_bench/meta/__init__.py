@@ -57,3 +57,43 @@ __all__ = [
     "sample_tasks",
     "task_stream",
 ]
+
+from automl_bench.meta.fewshot import (
+    MNIST1D_META_TEST_CLASSES,
+    Episodes,
+    EpisodeSampler,
+    FewShotSplit,
+    class_split,
+    digits_split,
+    mnist1d_split,
+    split_samplers,
+)
+from automl_bench.meta.protonet import (
+    FewShotResult,
+    ProtoResult,
+    ProtoSettings,
+    make_embedding,
+    pretrain_classifier,
+    proto_logits,
+    protonet_evaluate,
+    protonet_train,
+)
+
+__all__ += [
+    "MNIST1D_META_TEST_CLASSES",
+    "EpisodeSampler",
+    "Episodes",
+    "FewShotResult",
+    "FewShotSplit",
+    "ProtoResult",
+    "ProtoSettings",
+    "class_split",
+    "digits_split",
+    "make_embedding",
+    "mnist1d_split",
+    "pretrain_classifier",
+    "proto_logits",
+    "protonet_evaluate",
+    "protonet_train",
+    "split_samplers",
+]
