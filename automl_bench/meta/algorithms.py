@@ -134,9 +134,15 @@ class MetaSettings:
             raise ConfigError("first_order", f"must be true or false, got {self.first_order!r}")
 
 
-def meta_loss(params: Params, batch: TaskBatch, settings: MetaSettings) -> torch.Tensor:
-    """Mean query MSE after adapting on each task's support set (the MAML objective)."""
-    adapted = adapt(
+AdaptFn = Callable[[Params, torch.Tensor, torch.Tensor, int, float, bool], Params]
+
+
+def meta_loss(
+    params: Params, batch: TaskBatch, settings: MetaSettings, inner: AdaptFn | None = None
+) -> torch.Tensor:
+    """Mean query MSE after adapting on each task's support set (the MAML objective); ``inner``:
+    the inner loop (``adapt``, every parameter; ANIL passes ``adapt_head``)."""
+    adapted = (inner or adapt)(
         params,
         batch.support_x,
         batch.support_y,
@@ -148,11 +154,15 @@ def meta_loss(params: Params, batch: TaskBatch, settings: MetaSettings) -> torch
 
 
 def maml_step(
-    params: Params, optimizer: torch.optim.Optimizer, batch: TaskBatch, settings: MetaSettings
+    params: Params,
+    optimizer: torch.optim.Optimizer,
+    batch: TaskBatch,
+    settings: MetaSettings,
+    inner: AdaptFn | None = None,
 ) -> float:
     """One meta-iteration (second- or first-order per ``settings.first_order``); the loss before."""
     optimizer.zero_grad(set_to_none=True)
-    loss = meta_loss(params, batch, settings)
+    loss = meta_loss(params, batch, settings, inner)
     loss.backward()  # type: ignore[no-untyped-call]
     optimizer.step()
     return float(loss.detach())
@@ -341,26 +351,14 @@ def adapt_head(
 
 def anil_loss(params: Params, batch: TaskBatch, settings: MetaSettings) -> torch.Tensor:
     """Mean query MSE after adapting only the head on each task's support set."""
-    adapted = adapt_head(
-        params,
-        batch.support_x,
-        batch.support_y,
-        settings.inner_steps,
-        settings.inner_lr,
-        settings.first_order,
-    )
-    return task_mse(adapted, batch.query_x, batch.query_y).mean()
+    return meta_loss(params, batch, settings, adapt_head)
 
 
 def anil_step(
     params: Params, optimizer: torch.optim.Optimizer, batch: TaskBatch, settings: MetaSettings
 ) -> float:
     """One ANIL meta-iteration (all parameters updated by Adam); the loss before."""
-    optimizer.zero_grad(set_to_none=True)
-    loss = anil_loss(params, batch, settings)
-    loss.backward()  # type: ignore[no-untyped-call]
-    optimizer.step()
-    return float(loss.detach())
+    return maml_step(params, optimizer, batch, settings, adapt_head)
 
 
 def anil_train(
