@@ -28,6 +28,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from automl_bench.errors import ConfigError
+from automl_bench.meta.checks import count, rate
 from automl_bench.meta.sinusoid import META_TRAIN_SEED, TaskBatch, sample_tasks
 
 Params = dict[str, torch.Tensor]
@@ -121,15 +122,9 @@ class MetaSettings:
 
     def __post_init__(self) -> None:
         for name in ("iterations", "meta_batch", "k_shot", "inner_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(name, f"must be an integer >= 1, got {value!r}")
+            count(name, getattr(self, name))
         for name in ("inner_lr", "outer_lr"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ConfigError(name, f"must be a number > 0, got {value!r}")
-            if value != value or value == float("inf"):
-                raise ConfigError(name, f"must be finite, got {value!r}")
+            rate(name, getattr(self, name))
         if not isinstance(self.first_order, bool):
             raise ConfigError("first_order", f"must be true or false, got {self.first_order!r}")
 
@@ -268,15 +263,9 @@ class ReptileSettings:
 
     def __post_init__(self) -> None:
         for name in ("iterations", "meta_batch", "k_shot", "inner_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(name, f"must be an integer >= 1, got {value!r}")
+            count(name, getattr(self, name))
         for name in ("inner_lr", "step_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ConfigError(name, f"must be a number > 0, got {value!r}")
-            if value != value or value == float("inf"):
-                raise ConfigError(name, f"must be finite, got {value!r}")
+            rate(name, getattr(self, name))
         if self.step_size > 1:
             raise ConfigError("step_size", f"must be at most 1, got {self.step_size!r}")
 

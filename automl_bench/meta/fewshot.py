@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from automl_bench.errors import ConfigError
+from automl_bench.meta.checks import count
 
 MNIST1D_META_TEST_CLASSES = (5, 6, 7, 8, 9)  # 5-way meta-test needs five classes
 
@@ -79,12 +80,6 @@ class Episodes:
         return int(self.support_x.shape[0])
 
 
-def _positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(name, f"must be an integer >= 1, got {value!r}")
-    return value
-
-
 class EpisodeSampler:
     """Episodes over the examples of ``x``, ``y`` whose class is in ``classes`` (others ignored)."""
 
@@ -101,9 +96,9 @@ class EpisodeSampler:
         self.x = torch.as_tensor(x, dtype=torch.float32)
         self.y = torch.as_tensor(y, dtype=torch.int64)
         self.classes = tuple(int(c) for c in classes)
-        self.n_way = _positive("n_way", n_way)
-        self.k_shot = _positive("k_shot", k_shot)
-        self.k_query = _positive("k_query", k_query)
+        self.n_way = count("n_way", n_way)
+        self.k_shot = count("k_shot", k_shot)
+        self.k_query = count("k_query", k_query)
         self.generator = generator
         if n_way > len(self.classes):
             raise ConfigError(
@@ -121,7 +116,7 @@ class EpisodeSampler:
             self._rows.append(rows)
 
     def sample(self, batch: int) -> Episodes:
-        _positive("batch", batch)
+        count("batch", batch)
         n, k, q = self.n_way, self.k_shot, self.k_query
         chosen = torch.stack(
             [torch.randperm(len(self.classes), generator=self.generator)[:n] for _ in range(batch)]

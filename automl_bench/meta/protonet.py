@@ -23,6 +23,7 @@ from torch import nn
 
 from automl_bench.analysis.intervals import Interval, t_interval
 from automl_bench.errors import ConfigError
+from automl_bench.meta.checks import count, rate
 from automl_bench.meta.fewshot import EpisodeSampler
 
 MIN_EPISODES = 600
@@ -56,13 +57,8 @@ class ProtoSettings:
 
     def __post_init__(self) -> None:
         for name in ("iterations", "meta_batch", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(name, f"must be an integer >= 1, got {value!r}")
-        if isinstance(self.lr, bool) or not isinstance(self.lr, int | float) or not self.lr > 0:
-            raise ConfigError("lr", f"must be a number > 0, got {self.lr!r}")
-        if self.lr == float("inf"):
-            raise ConfigError("lr", f"must be finite, got {self.lr!r}")
+            count(name, getattr(self, name))
+        rate("lr", self.lr)
 
 
 def _embed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
