@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from automl_bench.cost.countries import known_countries
 from automl_bench.cost.prices import Prices, parse_table, resolve_prices
 from automl_bench.errors import ConfigError
-from automl_bench.methods import BASELINE, METHODS
+from automl_bench.meta.families import META_FAMILIES
+from automl_bench.methods import METHODS
+from automl_bench.metric import reference_method
 from automl_bench.tasks import FOLDER_TASKS, TASKS
 from automl_bench.tasks.base import TaskInfo
 
@@ -146,10 +148,48 @@ class Verdict(BaseModel):
 
 class Search(BaseModel):
     """How the methods search. ``cost_objective``: what multi-objective methods (nsga2, motpe)
-    minimise next to validation accuracy: the model's ``params`` or its ``flops`` per example."""
+    minimise next to validation accuracy: the model's ``params`` or its ``flops`` per example.
+    ``warmstart_from``: earlier experiments (names under output_dir) whose best configurations
+    the ``warmstart`` method starts from; ``warmstart_top``: how many of them."""
 
     model_config = _STRICT
     cost_objective: Literal["params", "flops"] = "params"
+    warmstart_from: list[str] = Field(default_factory=list)
+    warmstart_top: int = Field(default=5, gt=0)
+
+
+class Meta(BaseModel):
+    """A meta-learning family's budget and evaluation (task sinusoid, fewshot_*).
+
+    ``iterations``: meta-iterations (outer steps) of each meta-training, search trials and final
+    alike (the MAML paper: 70,000). ``k_shot``: support examples per task (per class for few-shot);
+    ``n_way``: classes per few-shot episode. ``test_tasks``: meta-test tasks the final phase is
+    scored on (at least 600); ``eval_steps``: adaptation steps the query metric is read after;
+    ``primary_steps``: which of them is the test metric. ``tasks_served``: the tasks a deployed
+    meta-learner is expected to adapt to, over which its meta-training is amortised (left out:
+    ``test_tasks``). ``log_every``: meta-iterations per point of the logged training curve.
+    """
+
+    model_config = _STRICT
+    iterations: int = Field(default=2000, gt=0)
+    k_shot: int = Field(default=10, gt=0)
+    n_way: int = Field(default=5, ge=2)
+    test_tasks: int = Field(default=600, ge=600)
+    eval_steps: list[int] = Field(default_factory=lambda: [1, 5, 10], min_length=1)
+    primary_steps: int = Field(default=10, ge=0)
+    tasks_served: int | None = Field(default=None, gt=0)
+    log_every: int = Field(default=100, gt=0)
+
+    @model_validator(mode="after")
+    def _primary_is_evaluated(self) -> Meta:
+        if any(s < 0 for s in self.eval_steps) or len(set(self.eval_steps)) != len(self.eval_steps):
+            raise ValueError(f"eval_steps must be distinct counts >= 0, got {self.eval_steps}")
+        if self.primary_steps not in self.eval_steps:
+            raise ValueError(
+                f"primary_steps must be one of eval_steps {self.eval_steps}, "
+                f"got {self.primary_steps}"
+            )
+        return self
 
 
 class Tracking(BaseModel):
@@ -172,6 +212,7 @@ class ExperimentConfig(BaseModel):
     deploy: Deploy = Field(default_factory=Deploy)
     verdict: Verdict = Field(default_factory=Verdict)
     search: Search = Field(default_factory=Search)
+    meta: Meta = Field(default_factory=Meta)
     tracking: Tracking = Field(default_factory=Tracking)
     output_dir: str = "runs"
     # the folder an image task reads (task cifar10 or image_folder), relative to the config file
@@ -180,8 +221,8 @@ class ExperimentConfig(BaseModel):
     @field_validator("task")
     @classmethod
     def _known_task(cls, value: str) -> str:
-        if value not in TASKS and value not in FOLDER_TASKS:
-            known = ", ".join([*TASKS, *FOLDER_TASKS])
+        if value not in TASKS and value not in FOLDER_TASKS and value not in META_FAMILIES:
+            known = ", ".join([*TASKS, *FOLDER_TASKS, *META_FAMILIES])
             raise ValueError(f"must be one of {known}, got {value!r}")
         return value
 
@@ -193,10 +234,6 @@ class ExperimentConfig(BaseModel):
                 raise ValueError(f"must each be one of {', '.join(METHODS)}, got {name!r}")
         if len(set(value)) != len(value):
             raise ValueError(f"must not repeat a method, got {value}")
-        if BASELINE not in value:
-            raise ValueError(
-                f"must include {BASELINE!r}: every method is compared with it, got {value}"
-            )
         return value
 
     @field_validator("seeds")
@@ -220,6 +257,8 @@ class ExperimentConfig(BaseModel):
         """The built-in task's description; a folder task's defaults (its shape is the data's)."""
         if self.task in TASKS:
             return TASKS[self.task].info
+        if self.task in META_FAMILIES:  # trials: meta-trainings of a search; epochs unused
+            return TaskInfo(self.task, (), 0, default_trials=8, default_epochs=1)
         return TaskInfo(self.task, (), 0, default_trials=20, default_epochs=20)
 
     @property
@@ -308,10 +347,51 @@ def _allowed(model: type[BaseModel], path: list[str]) -> list[str]:
 
 def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     try:
-        return ExperimentConfig.model_validate(raw)
+        config = ExperimentConfig.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
         raise _describe(errors[0], ExperimentConfig, errors[1:]) from None
+    check_methods_for_task(config)
+    return config
+
+
+# what a method on a meta-learning family may be: its algorithms, or a search over the space
+_SEARCHES_ON_META = ("random", "tpe", "warmstart")
+
+
+def check_methods_for_task(config: ExperimentConfig) -> None:
+    """The reference method is there, and each method runs on the config's task."""
+    reference = reference_method(config.task)
+    if reference not in config.methods:
+        raise ConfigError(
+            "methods",
+            f"must include {reference!r}: every method is compared with it, got {config.methods}",
+        )
+    family = META_FAMILIES.get(config.task)
+    for name in config.methods:
+        method = METHODS[name]
+        if family is None and method.meta is not None:
+            raise ConfigError(
+                "methods",
+                f"{name} is a meta-learning method: it runs on a task family "
+                f"({', '.join(META_FAMILIES)}), not on task {config.task!r}",
+            )
+        searchable = (
+            name in _SEARCHES_ON_META and family is not None and family.metric.name == "mse"
+        )
+        if family is not None and not searchable and name not in family.algorithms:
+            allowed = [*family.algorithms]
+            if family.metric.name == "mse":  # a search over the meta-learner's settings
+                allowed += _SEARCHES_ON_META
+            raise ConfigError(
+                "methods", f"task {config.task!r} runs {', '.join(allowed)}; got {name!r}"
+            )
+        if method.warmstart and not config.search.warmstart_from:
+            raise ConfigError(
+                "search.warmstart_from",
+                f"method {name} needs earlier experiments to start from: their names under "
+                f"{config.output_dir}/",
+            )
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:

@@ -1,99 +1,59 @@
-"""Meta-learning on the MAML sinusoid family: task streams, MAML / FOMAML, Reptile, ANIL and the
-pretrain baseline.
+"""Meta-learning: the sinusoid family (MAML / FOMAML, Reptile, ANIL, the pretrain baseline),
+few-shot episodes with Prototypical Networks, and the trial that runs them under the runner.
 
-No Ray, MLflow or runner here yet: these are the pieces the `maml`, `fomaml` and
-`pretrain_finetune` methods will be built on.
+Names load on first use (``import automl_bench.meta.families`` starts no torch).
 """
 
 from __future__ import annotations
 
-from automl_bench.meta.algorithms import (
-    HEAD,
-    MetaSettings,
-    ReptileSettings,
-    TrainResult,
-    adapt,
-    adapt_head,
-    anil_step,
-    anil_train,
-    graph_bytes,
-    init_params,
-    maml_step,
-    meta_train,
-    pretrain,
-    reptile_step,
-    reptile_train,
-)
-from automl_bench.meta.evaluate import AdaptationResult, evaluate_adaptation
-from automl_bench.meta.sinusoid import (
-    META_TEST_SEED,
-    META_TRAIN_SEED,
-    TaskBatch,
-    sample_tasks,
-    task_stream,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "HEAD",
-    "META_TEST_SEED",
-    "META_TRAIN_SEED",
-    "AdaptationResult",
-    "MetaSettings",
-    "ReptileSettings",
-    "TaskBatch",
-    "TrainResult",
-    "adapt",
-    "adapt_head",
-    "anil_step",
-    "anil_train",
-    "evaluate_adaptation",
-    "graph_bytes",
-    "init_params",
-    "maml_step",
-    "meta_train",
-    "pretrain",
-    "reptile_step",
-    "reptile_train",
-    "sample_tasks",
-    "task_stream",
-]
+_WHERE = {
+    "AdaptationResult": "automl_bench.meta.evaluate",
+    "evaluate_adaptation": "automl_bench.meta.evaluate",
+    "EpisodeSampler": "automl_bench.meta.fewshot",
+    "Episodes": "automl_bench.meta.fewshot",
+    "FewShotResult": "automl_bench.meta.protonet",
+    "FewShotSplit": "automl_bench.meta.fewshot",
+    "HEAD": "automl_bench.meta.algorithms",
+    "META_TEST_SEED": "automl_bench.meta.sinusoid",
+    "META_TRAIN_SEED": "automl_bench.meta.sinusoid",
+    "MNIST1D_META_TEST_CLASSES": "automl_bench.meta.fewshot",
+    "MetaSettings": "automl_bench.meta.algorithms",
+    "ProtoResult": "automl_bench.meta.protonet",
+    "ProtoSettings": "automl_bench.meta.protonet",
+    "ReptileSettings": "automl_bench.meta.algorithms",
+    "TaskBatch": "automl_bench.meta.sinusoid",
+    "TrainResult": "automl_bench.meta.algorithms",
+    "adapt": "automl_bench.meta.algorithms",
+    "adapt_head": "automl_bench.meta.algorithms",
+    "anil_step": "automl_bench.meta.algorithms",
+    "anil_train": "automl_bench.meta.algorithms",
+    "class_split": "automl_bench.meta.fewshot",
+    "digits_split": "automl_bench.meta.fewshot",
+    "graph_bytes": "automl_bench.meta.algorithms",
+    "init_params": "automl_bench.meta.algorithms",
+    "make_embedding": "automl_bench.meta.protonet",
+    "maml_step": "automl_bench.meta.algorithms",
+    "meta_train": "automl_bench.meta.algorithms",
+    "mnist1d_split": "automl_bench.meta.fewshot",
+    "pretrain": "automl_bench.meta.algorithms",
+    "pretrain_classifier": "automl_bench.meta.protonet",
+    "proto_logits": "automl_bench.meta.protonet",
+    "protonet_evaluate": "automl_bench.meta.protonet",
+    "protonet_train": "automl_bench.meta.protonet",
+    "reptile_step": "automl_bench.meta.algorithms",
+    "reptile_train": "automl_bench.meta.algorithms",
+    "sample_tasks": "automl_bench.meta.sinusoid",
+    "split_samplers": "automl_bench.meta.fewshot",
+    "task_stream": "automl_bench.meta.sinusoid",
+}
 
-from automl_bench.meta.fewshot import (
-    MNIST1D_META_TEST_CLASSES,
-    Episodes,
-    EpisodeSampler,
-    FewShotSplit,
-    class_split,
-    digits_split,
-    mnist1d_split,
-    split_samplers,
-)
-from automl_bench.meta.protonet import (
-    FewShotResult,
-    ProtoResult,
-    ProtoSettings,
-    make_embedding,
-    pretrain_classifier,
-    proto_logits,
-    protonet_evaluate,
-    protonet_train,
-)
+__all__ = sorted(_WHERE)
 
-__all__ += [
-    "MNIST1D_META_TEST_CLASSES",
-    "EpisodeSampler",
-    "Episodes",
-    "FewShotResult",
-    "FewShotSplit",
-    "ProtoResult",
-    "ProtoSettings",
-    "class_split",
-    "digits_split",
-    "make_embedding",
-    "mnist1d_split",
-    "pretrain_classifier",
-    "proto_logits",
-    "protonet_evaluate",
-    "protonet_train",
-    "split_samplers",
-]
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

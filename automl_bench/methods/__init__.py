@@ -10,8 +10,8 @@ from automl_bench.methods.samplers import (
     random_sampler,
     tpe_sampler,
 )
+from automl_bench.metric import BASELINE, PRETRAIN_FINETUNE
 
-BASELINE = "baseline"
 DEFAULTS = "defaults"
 
 METHODS: dict[str, Method] = {
@@ -81,6 +81,43 @@ METHODS: dict[str, Method] = {
             random_sampler,
             proxy="naswot",
         ),
+        Method(
+            "warmstart",
+            "TPE started from earlier studies on related tasks: their best configurations "
+            "enqueued first, the space narrowed to the bounding box around them",
+            tpe_sampler,
+            warmstart=True,
+        ),
+        Method(
+            "maml",
+            "MAML, second order (Finn et al. 2017): the meta-gradient through the inner loop",
+            meta="maml",
+        ),
+        Method(
+            "fomaml", "first-order MAML: the inner loop's second derivatives dropped", meta="fomaml"
+        ),
+        Method(
+            "reptile",
+            "Reptile (Nichol et al. 2018): move towards the weights adapted to each task",
+            meta="reptile",
+        ),
+        Method(
+            "anil",
+            "ANIL (Raghu et al. 2020): MAML with the inner loop on the head only",
+            meta="anil",
+        ),
+        Method(
+            "protonet",
+            "Prototypical Networks (Snell et al. 2017): an embedding meta-trained on episodes, "
+            "classes scored by distance to their support mean",
+            meta="protonet",
+        ),
+        Method(
+            PRETRAIN_FINETUNE,
+            "the yardstick of meta-learning: pretrain on all the training tasks jointly, then "
+            "fine-tune on the new task's support set (few-shot: nearest class centroid)",
+            meta=PRETRAIN_FINETUNE,
+        ),
     )
 }
 
@@ -89,4 +126,12 @@ def get_method(name: str) -> Method:
     return METHODS[name]
 
 
-__all__ = ["BASELINE", "DEFAULTS", "METHODS", "Method", "SamplerFactory", "get_method"]
+__all__ = [
+    "BASELINE",
+    "DEFAULTS",
+    "METHODS",
+    "PRETRAIN_FINETUNE",
+    "Method",
+    "SamplerFactory",
+    "get_method",
+]

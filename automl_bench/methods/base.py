@@ -36,6 +36,12 @@ class Method:
     # one-shot weight sharing: DARTS of this order (1 or 2) on the space's supernet, one search
     # trial that trains the supernet and derives the discrete configuration
     one_shot: int | None = None
+    # meta-learning: the algorithm this method runs on a meta-learning family's tasks (its
+    # study meta-trains once, in the final phase, with the algorithm's settings)
+    meta: str | None = None
+    # warm start: the study begins from earlier studies' best configurations (enqueued) and
+    # searches the bounding box around them (config: search.warmstart_from)
+    warmstart: bool = False
 
     @property
     def searches(self) -> bool:

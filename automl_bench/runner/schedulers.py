@@ -26,7 +26,7 @@ from ray.tune.experiment import Trial
 from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler, TrialScheduler
 
 from automl_bench.methods import get_method
-from automl_bench.runner.searcher import MODE, study_metric
+from automl_bench.runner.searcher import study_metric
 from automl_bench.study import StudySpec
 from automl_bench.trial import SEARCH
 
@@ -44,10 +44,11 @@ def hyperband_brackets(
 
 def fidelity_scheduler(kind: str, method: str, max_epochs: int) -> AsyncHyperBandScheduler:
     brackets = 1 if kind == "asha" else hyperband_brackets(max_epochs)
+    metric, mode = study_metric(method)  # multi-fidelity runs on classification tasks only
     return AsyncHyperBandScheduler(
         time_attr=FIDELITY,
-        metric=study_metric(method),
-        mode=MODE,
+        metric=metric,
+        mode=mode,
         max_t=max_epochs,
         grace_period=min(GRACE_PERIOD, max_epochs),
         reduction_factor=REDUCTION_FACTOR,

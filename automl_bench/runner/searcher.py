@@ -24,19 +24,21 @@ from ray.tune.search.optuna import OptunaSearch
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord
 from automl_bench.cost.window import WindowMeter, metered
+from automl_bench.meta.configs import algorithm_config
 from automl_bench.methods import get_method
+from automl_bench.metric import ACCURACY, Metric
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
 from automl_bench.trial import FINAL, SEARCH, TrialJob
 
-METRIC, MODE = "val_accuracy", "max"
 COST_OBJECTIVES = ("params", "flops")  # reported by every search trial, minimised
 
 
-def study_metric(method: str) -> str:
-    """What a study's search trials are ranked by: validation accuracy, or a proxy's score."""
+def study_metric(method: str, metric: Metric = ACCURACY) -> tuple[str, str]:
+    """What a study's search trials are ranked by, and Ray's mode: the task's validation
+    metric, or a proxy's score (higher is better)."""
     proxy = get_method(method).proxy
-    return f"{proxy}_score" if proxy else METRIC
+    return (f"{proxy}_score", "max") if proxy else (metric.val_key, metric.mode)
 
 
 logger = logging.getLogger(__name__)
@@ -50,8 +52,10 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         meter: WindowMeter,
         prices: Prices,
         cost_objective: str = "params",
+        metric: Metric = ACCURACY,
     ) -> None:
-        super().__init__(metric=METRIC, mode=MODE)
+        super().__init__(metric=metric.val_key, mode=metric.mode)
+        self._task_metric = metric
         self._meter, self._prices = meter, prices
         self.decide: dict[str, CostRecord] = {}  # study key -> what its sampler's work cost
         self._studies = {s.key: s for s in studies}
@@ -61,14 +65,15 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             method = get_method(study.method)
             if method.one_shot is None and method.make_sampler is not None and study.n_trials > 0:
                 # a define-by-run space ignores TuneConfig's metric/mode: given here
-                metric: str | list[str] = study_metric(study.method)
-                mode: str | list[str] = MODE
+                ranked, mode = study_metric(study.method, metric)
+                objectives: str | list[str] = ranked
+                modes: str | list[str] = mode
                 if method.multi_objective:
-                    metric, mode = [METRIC, cost_objective], [MODE, "min"]
+                    objectives, modes = [metric.val_key, cost_objective], [metric.mode, "min"]
                 self._optuna[study.key] = OptunaSearch(
                     space=spaces[study.space].space,
-                    metric=metric,
-                    mode=mode,
+                    metric=objectives,
+                    mode=modes,
                     sampler=method.make_sampler(study.seed, study.n_trials),
                 )
         self._suggested = {k: 0 for k in self._studies}
@@ -95,11 +100,7 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             if study.n_trials > 0 and key not in self._best:
                 logger.warning("study %s: every search trial failed; no final training", key)
                 continue
-            config = (
-                self._best[key][1]
-                if study.n_trials > 0
-                else self._spaces[study.space].fixed_point(get_method(study.method).fixed)
-            )
+            config = self._best[key][1] if study.n_trials > 0 else self._fixed(study)
             return self._job(trial_id, study, FINAL, config)
         open_studies = [k for k, s in self._studies.items() if self._suggested[k] < s.n_trials]
         for key in open_studies:  # a one-shot study's one search trial: its supernet
@@ -121,6 +122,13 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             return Searcher.FINISHED  # type: ignore[no-any-return]
         return None  # wait for running trials to end
 
+    def _fixed(self, study: StudySpec) -> dict[str, Any]:
+        """A study without search trains one fixed point: the space's baseline or defaults, with
+        a meta-learning method's own settings over it."""
+        method = get_method(study.method)
+        config = self._spaces[study.space].fixed_point(method.fixed)
+        return algorithm_config(method.meta, config) if method.meta else config
+
     def _job(
         self, trial_id: str, study: StudySpec, phase: str, config: dict[str, Any]
     ) -> dict[str, Any]:
@@ -140,7 +148,12 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         method = get_method(job.method)
         # Optuna takes no intermediate values on several objectives
         single = not method.multi_objective and method.proxy is None and job.study in self._optuna
-        if single and job.phase == SEARCH and "epoch" in result and METRIC in result:
+        if (
+            single
+            and job.phase == SEARCH
+            and "epoch" in result
+            and self._task_metric.val_key in result
+        ):
             self._optuna[job.study].on_trial_result(trial_id, result)
 
     def on_trial_complete(
@@ -161,13 +174,14 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         # OptunaSearch does that); only trials that ran their full budget can be the best
         if error or not result or result.get("trial_status") != "ok":
             return
-        value = float(result[study_metric(job.method)])
+        ranked, mode = study_metric(job.method, self._task_metric)
+        value = float(result[ranked])
         # a one-shot search hands back the configuration it derived (Tune flattens nested
         # results on their way to a searcher: derived_config/edge_1_0, ...)
         prefix = "derived_config/"
         derived = {k[len(prefix) :]: v for k, v in result.items() if k.startswith(prefix)}
         config = result.get("derived_config") or derived or job.config
-        if key not in self._best or value > self._best[key][0]:
+        if key not in self._best or (value > self._best[key][0]) == (mode == "max"):
             self._best[key] = (value, config)
 
     def _charge(self, key: str, record: CostRecord) -> None:

@@ -14,6 +14,7 @@ from ray import tune
 from ray.tune.experiment import Trial
 
 from automl_bench.cost.record import CostRecord
+from automl_bench.metric import task_metric
 from automl_bench.outcome import TrialListener, TrialOutcome
 from automl_bench.runner.meters import RayWindowMeter
 from automl_bench.runner.schedulers import StudyScheduler
@@ -196,7 +197,9 @@ def run_trials(
     """
     # A failed trial is reported once, by the listener, with its reason; not as Tune's traceback.
     logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
-    searcher = StudySearcher(studies, spaces, RayWindowMeter(1.0, 0.0), ctx.prices, cost_objective)
+    searcher = StudySearcher(
+        studies, spaces, RayWindowMeter(1.0, 0.0), ctx.prices, cost_objective, task_metric(ctx.task)
+    )
     scheduler = StudyScheduler(studies, ctx.epochs)
     events = _Events(listener)
     resources = {"cpu": ctx.cpus_per_trial, "gpu": ctx.gpus_per_trial}

@@ -1,0 +1,79 @@
+"""What an experiment is scored by, and which method is its yardstick.
+
+Classification tasks are scored by accuracy (higher is better; differences in accuracy points,
+x100); the sinusoid regression family by query MSE (lower is better; differences in MSE as is).
+Trials report ``val_<name>`` and ``test_<name>``. Everything that compares two methods works on
+the *improvement*: ``sign x scale x (method - reference)``, positive when the method is better,
+so the ROPE, the break-even and the verdict read the same way for both directions.
+
+The reference method is ``baseline`` (the hand-designed point of the space) for model-design
+experiments, and ``pretrain_finetune`` for meta-learning families: every meta-learning paper's
+yardstick (pretrain on all the training tasks, fine-tune on the new task's support set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAXIMIZE, MINIMIZE = "maximize", "minimize"  # Optuna's words; Ray's "max"/"min" at its boundary
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str = "accuracy"
+    direction: str = MAXIMIZE
+    scale: float = 100.0  # one unit of difference: an accuracy point is 0.01
+    unit: str = "points"  # what a difference is counted in, in words
+
+    @property
+    def val_key(self) -> str:
+        return f"val_{self.name}"
+
+    @property
+    def test_key(self) -> str:
+        return f"test_{self.name}"
+
+    @property
+    def mode(self) -> str:
+        """Ray Tune's word for the direction."""
+        return "max" if self.direction == MAXIMIZE else "min"
+
+    @property
+    def sign(self) -> float:
+        return 1.0 if self.direction == MAXIMIZE else -1.0
+
+    def improvement(self, value: float, reference: float) -> float:
+        """How much better ``value`` is than ``reference``, in ``unit`` (positive: better)."""
+        return self.sign * self.scale * (value - reference)
+
+    def better(self, value: float, than: float) -> bool:
+        return self.sign * (value - than) > 0
+
+    def best(self, values: list[float]) -> float:
+        return max(values) if self.direction == MAXIMIZE else min(values)
+
+    def worst_value(self) -> float:
+        """A value every real one beats (the start of a running best)."""
+        return -float("inf") if self.direction == MAXIMIZE else float("inf")
+
+
+ACCURACY = Metric()
+MSE = Metric("mse", MINIMIZE, 1.0, "MSE")
+
+BASELINE = "baseline"
+PRETRAIN_FINETUNE = "pretrain_finetune"
+
+
+def task_metric(task: str) -> Metric:
+    """The metric of a task by name: a meta-learning family's own, accuracy otherwise."""
+    from automl_bench.meta.families import META_FAMILIES
+
+    family = META_FAMILIES.get(task)
+    return family.metric if family is not None else ACCURACY
+
+
+def reference_method(task: str) -> str:
+    """The method every other method of an experiment on ``task`` is compared with."""
+    from automl_bench.meta.families import META_FAMILIES
+
+    return PRETRAIN_FINETUNE if task in META_FAMILIES else BASELINE
