@@ -10,6 +10,10 @@ configuration by validation accuracy, retrained) is suggested; a study that does
 What a method spends deciding is part of its search cost: each sampler call (``suggest``, and
 telling it a result) is metered as a window on this node's meter, added up per study in
 ``decide``.
+
+A ``warmstart`` study searches its space narrowed to the bounding box of earlier studies' best
+configurations, and those configurations are its first trials (``methods/warmstart.py``; Ray's
+OptunaSearch enqueues ``points_to_evaluate`` in the Optuna study, define-by-run spaces included).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from automl_bench.cost.record import CostRecord
 from automl_bench.cost.window import WindowMeter, metered
 from automl_bench.meta.configs import algorithm_config
 from automl_bench.methods import get_method
+from automl_bench.methods.warmstart import WarmStart
 from automl_bench.metric import ACCURACY, Metric
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
@@ -53,6 +58,7 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         prices: Prices,
         cost_objective: str = "params",
         metric: Metric = ACCURACY,
+        warmstart: WarmStart | None = None,
     ) -> None:
         super().__init__(metric=metric.val_key, mode=metric.mode)
         self._task_metric = metric
@@ -70,10 +76,20 @@ class StudySearcher(Searcher):  # type: ignore[misc]
                 modes: str | list[str] = mode
                 if method.multi_objective:
                     objectives, modes = [metric.val_key, cost_objective], [metric.mode, "min"]
+                space = spaces[study.space].space
+                points: list[dict[str, Any]] | None = None
+                if method.warmstart:
+                    if warmstart is None:
+                        raise ValueError(
+                            f"study {study.key}: method {study.method} needs a warm start "
+                            "(load_warmstart from search.warmstart_from)"
+                        )
+                    space, points = warmstart.space(space), warmstart.configs
                 self._optuna[study.key] = OptunaSearch(
-                    space=spaces[study.space].space,
+                    space=space,
                     metric=objectives,
                     mode=modes,
+                    points_to_evaluate=points,  # enqueued: the study's first trials
                     sampler=method.make_sampler(study.seed, study.n_trials),
                 )
         self._suggested = {k: 0 for k in self._studies}
