@@ -85,6 +85,7 @@ class TrialContext:
     # Each report waits for the driver to take it: epochs shorter than this are sent in batches
     # (``epoch_history``); 0 reports every epoch on its own.
     report_interval_s: float = 1.0
+    meta: dict[str, Any] | None = None  # a meta-learning family's budget (config ``meta:``)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -98,6 +99,14 @@ def run_trial(
     meter: WindowMeter,
     on_stopped: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
+    from automl_bench.meta.families import META_FAMILIES
+
+    if ctx.task in META_FAMILIES:  # meta-training, not training: its own trial body
+        from automl_bench.meta.trial import run_meta_trial
+
+        run_meta_trial(job, ctx, report, meter)
+        return
+
     import torch
     from threadpoolctl import threadpool_limits
 

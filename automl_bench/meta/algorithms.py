@@ -170,51 +170,71 @@ class TrainResult:
     losses: list[float]
 
 
+# told each meta-iteration's index (from 1) and its loss: the training curve
+OnIteration = Callable[[int, float], None]
+
+
 def _train(
     settings: MetaSettings,
     seed: int,
     task_seed: int,
     step: Callable[[Params, torch.optim.Optimizer, TaskBatch], float],
+    on_iteration: OnIteration | None = None,
 ) -> TrainResult:
     params = init_params(seed)
     optimizer = torch.optim.Adam(list(params.values()), lr=settings.outer_lr)
     gen = torch.Generator().manual_seed(task_seed)
     times: list[float] = []
     losses: list[float] = []
-    for _ in range(settings.iterations):
+    for i in range(settings.iterations):
         batch = sample_tasks(settings.meta_batch, settings.k_shot, settings.k_shot, gen)
         start = time.perf_counter()
         losses.append(step(params, optimizer, batch))
         times.append(time.perf_counter() - start)
+        if on_iteration is not None:
+            on_iteration(i + 1, losses[-1])
     times.sort()
     frozen = {k: p.detach().clone() for k, p in params.items()}
     return TrainResult(frozen, times[len(times) // 2], losses)
 
 
 def meta_train(
-    settings: MetaSettings, seed: int = 0, task_seed: int = META_TRAIN_SEED
+    settings: MetaSettings,
+    seed: int = 0,
+    task_seed: int = META_TRAIN_SEED,
+    on_iteration: OnIteration | None = None,
 ) -> TrainResult:
     """MAML (or FOMAML with ``first_order``) on the meta-train stream; K support + K query."""
-    return _train(settings, seed, task_seed, lambda p, o, b: maml_step(p, o, b, settings))
+    return _train(
+        settings, seed, task_seed, lambda p, o, b: maml_step(p, o, b, settings), on_iteration
+    )
+
+
+def joint_mse(params: Params, batch: TaskBatch) -> torch.Tensor:
+    """MSE of one network on all the batch's points (support and query) pooled: the mixture."""
+    x = torch.cat([batch.support_x, batch.query_x], dim=1).reshape(-1, 1)
+    y = torch.cat([batch.support_y, batch.query_y], dim=1).reshape(-1, 1)
+    return ((_forward_one(params, x) - y) ** 2).mean()
 
 
 def pretrain_step(params: Params, optimizer: torch.optim.Optimizer, batch: TaskBatch) -> float:
     """One step of joint regression on all the batch's points (support and query): the mixture."""
     optimizer.zero_grad(set_to_none=True)
-    x = torch.cat([batch.support_x, batch.query_x], dim=1).reshape(-1, 1)
-    y = torch.cat([batch.support_y, batch.query_y], dim=1).reshape(-1, 1)
-    loss = ((_forward_one(params, x) - y) ** 2).mean()
+    loss = joint_mse(params, batch)
     loss.backward()  # type: ignore[no-untyped-call]
     optimizer.step()
     return float(loss.detach())
 
 
 def pretrain(
-    settings: MetaSettings, seed: int = 0, task_seed: int = META_TRAIN_SEED
+    settings: MetaSettings,
+    seed: int = 0,
+    task_seed: int = META_TRAIN_SEED,
+    on_iteration: OnIteration | None = None,
 ) -> TrainResult:
     """The baseline: the same tasks, iterations, batch and Adam, regressed jointly; fine-tune it
     afterwards with ``adapt`` exactly as MAML is adapted."""
-    return _train(settings, seed, task_seed, pretrain_step)
+    return _train(settings, seed, task_seed, pretrain_step, on_iteration)
 
 
 def graph_bytes(params: Params, batch: TaskBatch, settings: MetaSettings) -> int:
@@ -225,6 +245,11 @@ def graph_bytes(params: Params, batch: TaskBatch, settings: MetaSettings) -> int
     ``backward``, and on CPU the allocator offers no peak counter. Second-order MAML keeps the
     inner loop's backward graph too, so it holds more than FOMAML, and more with each inner step.
     """
+    return saved_bytes(lambda: meta_loss(params, batch, settings))
+
+
+def saved_bytes(loss_fn: Callable[[], torch.Tensor]) -> int:
+    """Bytes of the distinct storages the autograd graph of ``loss_fn()`` holds for backward."""
     saved: list[weakref.ref[torch.Tensor]] = []
 
     def pack(t: torch.Tensor) -> torch.Tensor:
@@ -232,7 +257,7 @@ def graph_bytes(params: Params, batch: TaskBatch, settings: MetaSettings) -> int
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        loss = meta_loss(params, batch, settings)
+        loss = loss_fn()
     storages: dict[int, int] = {}
     for ref in saved:
         t = ref()
@@ -285,7 +310,10 @@ def reptile_step(params: Params, batch: TaskBatch, settings: ReptileSettings) ->
 
 
 def reptile_train(
-    settings: ReptileSettings, seed: int = 0, task_seed: int = META_TRAIN_SEED
+    settings: ReptileSettings,
+    seed: int = 0,
+    task_seed: int = META_TRAIN_SEED,
+    on_iteration: OnIteration | None = None,
 ) -> TrainResult:
     """Reptile on the meta-train stream (same tasks, seeds and budget as ``meta_train``)."""
     # _train's Adam is never stepped here: Reptile's outer update is the interpolation above.
@@ -296,7 +324,7 @@ def reptile_train(
         inner_lr=settings.inner_lr,
         inner_steps=settings.inner_steps,
     )
-    return _train(loop, seed, task_seed, lambda p, o, b: reptile_step(p, b, settings))
+    return _train(loop, seed, task_seed, lambda p, o, b: reptile_step(p, b, settings), on_iteration)
 
 
 # --- ANIL (Raghu et al. 2020) -----------------------------------------------------------------
@@ -351,7 +379,12 @@ def anil_step(
 
 
 def anil_train(
-    settings: MetaSettings, seed: int = 0, task_seed: int = META_TRAIN_SEED
+    settings: MetaSettings,
+    seed: int = 0,
+    task_seed: int = META_TRAIN_SEED,
+    on_iteration: OnIteration | None = None,
 ) -> TrainResult:
     """ANIL on the meta-train stream, with MAML's settings (``first_order`` included)."""
-    return _train(settings, seed, task_seed, lambda p, o, b: anil_step(p, o, b, settings))
+    return _train(
+        settings, seed, task_seed, lambda p, o, b: anil_step(p, o, b, settings), on_iteration
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from automl_bench.analysis.intervals import Interval, t_interval
-from automl_bench.meta.algorithms import Params, adapt, task_mse
+from automl_bench.meta.algorithms import AdaptFn, Params, adapt, task_mse
 from automl_bench.meta.sinusoid import META_TEST_SEED, sample_tasks
 
 MIN_TASKS = 600
@@ -43,8 +43,10 @@ def evaluate_adaptation(
     inner_lr: float = 0.01,
     k_query: int = 100,
     seed: int = META_TEST_SEED,
+    inner: AdaptFn = adapt,
 ) -> AdaptationResult:
-    """Adapt ``params`` to ``n_tasks`` meta-test tasks; the query MSE after each of ``steps``."""
+    """Adapt ``params`` to ``n_tasks`` meta-test tasks; the query MSE after each of ``steps``.
+    ``inner``: how a task is adapted (``adapt``: every parameter; ANIL's ``adapt_head``)."""
     if n_tasks < MIN_TASKS:
         raise ValueError(f"n_tasks: at least {MIN_TASKS} meta-test tasks, got {n_tasks}")
     wanted = sorted(set(steps))
@@ -56,7 +58,7 @@ def evaluate_adaptation(
     done = 0
     for target in wanted:
         if target > done:
-            current = adapt(
+            current = inner(
                 current, batch.support_x, batch.support_y, target - done, inner_lr, True
             )
             current = {k: p.detach() for k, p in current.items()}

@@ -15,6 +15,7 @@ feature normalisation). Both are scored by ``protonet_evaluate`` on the same met
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -90,7 +91,12 @@ class ProtoResult:
     seconds: float  # wall time of training
 
 
-def protonet_train(settings: ProtoSettings, sampler: EpisodeSampler, seed: int = 0) -> ProtoResult:
+def protonet_train(
+    settings: ProtoSettings,
+    sampler: EpisodeSampler,
+    seed: int = 0,
+    on_iteration: Callable[[int, float], None] | None = None,
+) -> ProtoResult:
     """ProtoNets on ``sampler``'s (meta-train) episodes, ``settings.meta_batch`` per Adam step."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -99,7 +105,7 @@ def protonet_train(settings: ProtoSettings, sampler: EpisodeSampler, seed: int =
     losses: list[float] = []
     start = time.perf_counter()
     model.train()
-    for _ in range(settings.iterations):
+    for i in range(settings.iterations):
         ep = sampler.sample(settings.meta_batch)
         logits = proto_logits(model, ep.support_x, ep.support_y, ep.query_x, sampler.n_way)
         loss = F.cross_entropy(logits.reshape(-1, sampler.n_way), ep.query_y.reshape(-1))
@@ -107,12 +113,17 @@ def protonet_train(settings: ProtoSettings, sampler: EpisodeSampler, seed: int =
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         losses.append(float(loss.detach()))
+        if on_iteration is not None:
+            on_iteration(i + 1, losses[-1])
     model.eval()
     return ProtoResult(model, losses, time.perf_counter() - start)
 
 
 def pretrain_classifier(
-    settings: ProtoSettings, sampler: EpisodeSampler, seed: int = 0
+    settings: ProtoSettings,
+    sampler: EpisodeSampler,
+    seed: int = 0,
+    on_iteration: Callable[[int, float], None] | None = None,
 ) -> ProtoResult:
     """The baseline: embedding + linear head trained on all of ``sampler``'s classes jointly
     (cross-entropy, minibatches drawn with replacement); returns the embedding without the head."""
@@ -128,13 +139,15 @@ def pretrain_classifier(
     gen = torch.Generator().manual_seed(seed)
     losses: list[float] = []
     start = time.perf_counter()
-    for _ in range(settings.iterations):
+    for i in range(settings.iterations):
         rows = torch.randint(len(x), (settings.batch_size,), generator=gen)
         loss = F.cross_entropy(model(x[rows]), labels[rows])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         losses.append(float(loss.detach()))
+        if on_iteration is not None:
+            on_iteration(i + 1, losses[-1])
     embedding.eval()
     return ProtoResult(embedding, losses, time.perf_counter() - start)
 
