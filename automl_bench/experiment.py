@@ -22,7 +22,9 @@ from automl_bench.cost.record import CostRecord
 from automl_bench.deploy.models import DeploySettings, FinalModel
 from automl_bench.deploy.record import Constraints, DeployRecord
 from automl_bench.errors import ConfigError
+from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import BASELINE, METHODS
+from automl_bench.methods.warmstart import WarmStart
 from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
 from automl_bench.space import SearchSpace, load_search_space
@@ -42,6 +44,7 @@ class Prepared:
     primary_space: str
     studies: list[StudySpec]
     prices: Prices
+    warmstart: WarmStart | None = None  # what ``warmstart`` studies start from
 
     @property
     def total_trials(self) -> int:
@@ -82,8 +85,13 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
             )
     studies = plan_studies(config, primary.name, [s for s in spaces if s != primary.name])
     prices = load_prices(config, path)
+    warm = None
+    if any(METHODS[name].warmstart for name in config.methods):
+        from automl_bench.methods.warmstart import load_warmstart
+
+        warm = load_warmstart(config, path, primary)
     text = json.dumps(config.model_dump(), indent=2)
-    return Prepared(config, path, text, spaces, primary.name, studies, prices)
+    return Prepared(config, path, text, spaces, primary.name, studies, prices, warm)
 
 
 def plan_studies(config: ExperimentConfig, primary: str, references: list[str]) -> list[StudySpec]:
@@ -262,7 +270,11 @@ def run_experiment(
         tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
         cache = out / "cache"
         # generate (or decode) once, here, before trials need it
-        get_task(config.task, config.data_dir).arrays(cache)
+        meta = config.task in META_FAMILIES
+        if not meta:
+            get_task(config.task, config.data_dir).arrays(cache)
+        elif config.task == "fewshot_mnist1d":  # episodes are drawn from MNIST-1D
+            get_task("mnist1d").arrays(cache)
         hw, libs, revision = (
             provenance.hardware(),
             provenance.versions(),
@@ -296,6 +308,7 @@ def run_experiment(
                     max_concurrent_trials=concurrency,
                     collect=meters.collect,
                     cost_objective=config.search.cost_objective,
+                    warmstart=prepared.warmstart,
                 )
         except BaseException:
             recorder.abandon()  # interrupted: open runs are marked KILLED, finished ones stay
@@ -338,7 +351,12 @@ def run_experiment(
         )
         # results in long format, and the verdict read back from them alone
         archive_previous(exp_dir)
-        constant = constant_scores(get_task(config.task, config.data_dir), config.seeds, cache)
+        # a meta-learning family has no constant predictor (its tasks are drawn, not one set)
+        constant = (
+            []
+            if meta
+            else constant_scores(get_task(config.task, config.data_dir), config.seeds, cache)
+        )
         write_results(
             result_rows(summary) + constant_rows(summary, constant), exp_dir / "results.csv"
         )
@@ -403,6 +421,7 @@ def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
         gpus_per_trial=config.resources.gpus_per_trial,
         prices=prepared.prices,
         deploy_batch_size=config.deploy.batch_size,
+        meta=config.meta.model_dump() if config.task in META_FAMILIES else None,
         # a multi-fidelity scheduler decides at every epoch: each is reported on its own
         report_interval_s=0.0 if any(METHODS[s.method].fidelity for s in prepared.studies) else 1.0,
     )
@@ -411,8 +430,13 @@ def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
 def _final_models(
     prepared: Prepared, studies: dict[str, StudyRecord]
 ) -> list[tuple[FinalModel, str]]:
-    """Each study's trained final model (with its trial id), where the final training finished."""
-    out = []
+    """Each study's trained final model (with its trial id), where the final training finished.
+
+    A meta-learning family has none to measure: every method there adapts the same network (its
+    model is kept; serving a task is the ``inference`` window: adapting and predicting)."""
+    out: list[tuple[FinalModel, str]] = []
+    if prepared.config.task in META_FAMILIES:
+        return out
     for key, study in studies.items():
         for o in study.outcomes:
             if o.job.phase == FINAL and o.ok and o.model_path:
@@ -454,15 +478,22 @@ def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_t
 def _close_parent_runs(
     tracking: Any, summary: dict[str, Any], studies: dict[str, StudyRecord]
 ) -> None:
-    """Each study's totals per phase on its parent run: ``search_energy_kwh``, ``final_usd``..."""
+    """Each study's totals per phase on its parent run: ``search_energy_kwh``, ``final_usd``...,
+    its ``test_<metric>`` / ``val_<metric>``, and a meta-learning study's ``meta_*`` figures
+    (``meta_seconds_per_iteration``, ``test_mse_5step``...)."""
+    from automl_bench.analysis.metrics import summary_metric
+    from automl_bench.summary import meta_metrics
+
+    metric = summary_metric(summary)
     for label, method in summary["methods"].items():
         for study in method["studies"]:
             record = studies[f"{label}/seed={study['seed']}"]
             metrics: dict[str, float] = {"trials": study["trials"], "failed": study["failed"]}
             if study["test_metric"] is not None:
-                metrics["test_accuracy"] = study["test_metric"]
+                metrics[metric.test_key] = study["test_metric"]
             if study["val_metric"] is not None:
-                metrics["val_accuracy"] = study["val_metric"]
+                metrics[metric.val_key] = study["val_metric"]
+            metrics.update(meta_metrics(study.get("meta"), metric))
             costs = {phase: CostRecord.from_dict(study[phase]) for phase in _PARENT_PHASES}
             for phase, cost in costs.items():
                 metrics.update(cost.to_metrics(f"{phase}_"))
@@ -490,15 +521,24 @@ def _log_summary_run(tracking: Any, summary: dict[str, Any], tags: dict[str, str
     for line in ("search", "final", "inference", "deploy", "idle", "node"):
         metrics.update(CostRecord.from_dict(cost[line]).to_metrics(f"{line}_"))
     metrics["attributed_plus_idle_over_node"] = cost["attribution"]["ratio"]
+    from automl_bench.analysis.metrics import summary_metric
+    from automl_bench.summary import meta_metrics
+
+    metric = summary_metric(summary)
+    # the improvement over the reference in the metric's unit: delta_points for accuracy
+    delta_name = f"delta_{metric.unit.lower().replace(' ', '_')}"
     verdict_tags = {}
     for label, method in summary["methods"].items():
+        name = label.replace(":", "-")
+        metrics.update(
+            {f"meta/{name}/{k}": v for k, v in meta_metrics(method.get("meta"), metric).items()}
+        )
         verdict = method.get("verdict")
         if not verdict:
             continue
-        name = label.replace(":", "-")
         verdict_tags[f"verdict/{name}"] = f"{verdict['call']}: {verdict['reason']}"[:5000]
         if "delta_points" in verdict:
-            metrics[f"verdict/{name}/delta_points"] = verdict["delta_points"]["estimate"]
+            metrics[f"verdict/{name}/{delta_name}"] = verdict["delta_points"]["estimate"]
             metrics[f"verdict/{name}/probability_of_improvement"] = verdict[
                 "probability_of_improvement"
             ]
@@ -508,6 +548,10 @@ def _log_summary_run(tracking: Any, summary: dict[str, Any], tags: dict[str, str
         score = method.get("normalised_score")
         if score:
             metrics[f"verdict/{name}/normalised_score"] = score["estimate"]
+    ratios = (summary.get("meta_ratios") or {}).get("second_over_first_order") or {}
+    for key in ("time_per_iteration", "peak_memory"):
+        if isinstance(ratios.get(key), int | float):
+            metrics[f"meta/maml_over_fomaml/{key}"] = ratios[key]
     prices = cost["prices"]
     run_id = tracking.start_run(
         name=f"{summary['experiment']} summary",

@@ -14,6 +14,7 @@ from ray import tune
 from ray.tune.experiment import Trial
 
 from automl_bench.cost.record import CostRecord
+from automl_bench.methods.warmstart import WarmStart
 from automl_bench.metric import task_metric
 from automl_bench.outcome import TrialListener, TrialOutcome
 from automl_bench.runner.meters import RayWindowMeter
@@ -188,6 +189,7 @@ def run_trials(
     max_concurrent_trials: int,
     collect: Callable[[set[str]], dict[str, dict[str, Any]]] | None = None,
     cost_objective: str = "params",
+    warmstart: WarmStart | None = None,
 ) -> tuple[list[TrialOutcome], dict[str, CostRecord]]:
     """Every study's search trials and final training, concurrently.
 
@@ -198,7 +200,13 @@ def run_trials(
     # A failed trial is reported once, by the listener, with its reason; not as Tune's traceback.
     logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
     searcher = StudySearcher(
-        studies, spaces, RayWindowMeter(1.0, 0.0), ctx.prices, cost_objective, task_metric(ctx.task)
+        studies,
+        spaces,
+        RayWindowMeter(1.0, 0.0),
+        ctx.prices,
+        cost_objective,
+        task_metric(ctx.task),
+        warmstart=warmstart,
     )
     scheduler = StudyScheduler(studies, ctx.epochs)
     events = _Events(listener)
