@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from automl_bench.cost.record import CostRecord
+from automl_bench.metric import ACCURACY, Metric
 from automl_bench.trial import TrialJob
 
 
@@ -32,15 +33,23 @@ class TrialOutcome:
     def cost(self) -> CostRecord:
         return CostRecord.from_result(self.result)
 
-    @property
-    def val_accuracy(self) -> float | None:
-        value = self.result.get("val_accuracy")
+    def val_metric(self, metric: Metric = ACCURACY) -> float | None:
+        """The validation value of ``metric`` (None unless the trial finished)."""
+        value = self.result.get(metric.val_key)
+        return None if value is None or not self.ok else float(value)
+
+    def test_metric(self, metric: Metric = ACCURACY) -> float | None:
+        """The test value of ``metric`` (None unless the trial finished)."""
+        value = self.result.get(metric.test_key)
         return None if value is None or not self.ok else float(value)
 
     @property
+    def val_accuracy(self) -> float | None:
+        return self.val_metric(ACCURACY)
+
+    @property
     def test_accuracy(self) -> float | None:
-        value = self.result.get("test_accuracy")
-        return None if value is None or not self.ok else float(value)
+        return self.test_metric(ACCURACY)
 
 
 class TrialListener(Protocol):

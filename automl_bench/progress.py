@@ -11,6 +11,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from automl_bench.analysis.metrics import infer_metric
+from automl_bench.metric import ACCURACY, Metric
 from automl_bench.outcome import TrialOutcome
 from automl_bench.trial import SEARCH, TrialJob
 
@@ -20,9 +22,19 @@ def _label(job: TrialJob) -> str:
 
 
 class Progress:
-    """Counts per method; re-rendered by rich twice a second (``__rich__``)."""
+    """Counts per method; re-rendered by rich twice a second (``__rich__``).
 
-    def __init__(self, total_trials: int, console: Console, enabled: bool = True) -> None:
+    ``metric``: the experiment's (best so far by its direction); None: the first one the
+    trials' results report (accuracy until one does)."""
+
+    def __init__(
+        self,
+        total_trials: int,
+        console: Console,
+        enabled: bool = True,
+        metric: Metric | None = None,
+    ) -> None:
+        self.metric = metric
         self.total = total_trials
         self.console = console
         self.started = time.monotonic()
@@ -54,10 +66,15 @@ class Progress:
         self.done[label] += 1
         self.failed[label] += 1 if outcome.failed else 0
         self.energy_kwh[label] += outcome.cost.energy_kwh
-        if outcome.job.phase == SEARCH and outcome.val_accuracy is not None:
-            self.best_val[label] = max(self.best_val.get(label, 0.0), outcome.val_accuracy)
-        if outcome.test_accuracy is not None:
-            self.tests[label].append(outcome.test_accuracy)
+        if self.metric is None:
+            self.metric = infer_metric([outcome.result])
+        metric = self._metric
+        val, test = outcome.val_metric(metric), outcome.test_metric(metric)
+        if outcome.job.phase == SEARCH and val is not None:
+            best = self.best_val.get(label)
+            self.best_val[label] = val if best is None else metric.best([best, val])
+        if test is not None:
+            self.tests[label].append(test)
         if outcome.failed:
             self.console.print(
                 f"trial {outcome.trial_id} ({outcome.job.study}, {outcome.job.phase}) failed: "
@@ -65,6 +82,10 @@ class Progress:
                 markup=False,
                 highlight=False,
             )
+
+    @property
+    def _metric(self) -> Metric:
+        return self.metric or ACCURACY
 
     def __rich__(self) -> Group:
         done = sum(self.done.values())
@@ -74,7 +95,15 @@ class Progress:
             f"failed, {energy * 1000:.3f} Wh so far, {time.monotonic() - self.started:.0f} s"
         )
         table = Table(show_edge=False)
-        for name in ("method", "done", "running", "failed", "best val acc", "test acc (finished)"):
+        short = "acc" if self._metric.name == "accuracy" else self._metric.unit
+        for name in (
+            "method",
+            "done",
+            "running",
+            "failed",
+            f"best val {short}",
+            f"test {short} (finished)",
+        ):
             table.add_column(name, justify="left" if name == "method" else "right")
         for label in sorted(set(self.done) | set(self.running)):
             tests = self.tests.get(label, [])

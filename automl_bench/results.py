@@ -1,5 +1,8 @@
 """Results in long format: runs/<experiment>/results.csv (one row per method and seed) and
 trials.jsonl (one line per trial). The verdict reads only these, so anyone can recompute it.
+
+``test_metric`` and ``val_metric`` hold the experiment's metric, named in the ``metric`` column
+(``accuracy`` as a fraction, ``mse``); a results.csv without that column is an accuracy one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from automl_bench.analysis.metrics import infer_metric, summary_metric
 from automl_bench.cost.record import CostRecord
+from automl_bench.metric import ACCURACY, Metric
 from automl_bench.summary import atomic_write
 from automl_bench.tasks.constant import CONSTANT, ConstantScore
 
@@ -33,6 +38,7 @@ COLUMNS = (
     "method",
     "seed",
     "status",
+    "metric",
     "test_metric",
     "val_metric",
     "trials",
@@ -56,6 +62,7 @@ COLUMNS = (
 def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per (method, seed) of an experiment's summary."""
     rows = []
+    metric = summary_metric(summary).name
     for label, method in summary["methods"].items():
         for study in method["studies"]:
             deploy = study.get("deploy") or {}
@@ -66,6 +73,7 @@ def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "method": label,
                 "seed": study["seed"],
                 "status": "ok" if study["test_metric"] is not None else "failed",
+                "metric": metric,
                 "test_metric": study["test_metric"],
                 "val_metric": study["val_metric"],
                 "trials": study["trials"],
@@ -104,6 +112,7 @@ def constant_rows(
             "method": CONSTANT,
             "seed": score.seed,
             "status": "ok",
+            "metric": summary_metric(summary).name,
             "test_metric": score.test_metric,
             "val_metric": score.val_metric,
             "trials": 0,
@@ -154,11 +163,19 @@ def read_results(path: Path) -> list[dict[str, Any]]:
 
 
 def trial_lines(
-    experiment: str, studies: Iterable[Any], times: Mapping[str, tuple[str, str | None]]
+    experiment: str,
+    studies: Iterable[Any],
+    times: Mapping[str, tuple[str, str | None]],
+    metric: Metric | None = None,
 ) -> list[dict[str, Any]]:
     """One line per trial (start and end in UTC, status, the fidelity it reached, its cost),
-    and one ``decide`` line per searching study (what its sampler spent)."""
+    and one ``decide`` line per searching study (what its sampler spent). ``val_metric``: the
+    validation value of ``metric`` (None: the one the trials report, accuracy if none does)."""
     lines = []
+    studies = list(studies)
+    if metric is None:
+        results = (o.result for study in studies for o in study.outcomes)
+        metric = infer_metric(results) or ACCURACY
     for study in studies:
         for o in study.outcomes:
             start, end = times.get(o.trial_id, (None, None))
@@ -175,7 +192,7 @@ def trial_lines(
                     "status": o.status,
                     "reason": o.reason,
                     "epochs_run": o.result.get("epochs_run"),
-                    "val_metric": o.val_accuracy,
+                    "val_metric": o.val_metric(metric),
                     "derived_config": o.result.get("derived_config"),  # one-shot methods
                     "params": o.result.get("params"),
                     "flops": o.result.get("flops"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections import defaultdict
@@ -15,11 +16,23 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from rich.console import Console
 from rich.table import Table
 
+from automl_bench.analysis.metrics import (
+    delta_format,
+    step_keys,
+    summary_fields,
+    summary_metric,
+    summary_reference,
+    the_reference,
+    value_header,
+    value_sd,
+    value_text,
+)
 from automl_bench.cost.node_meter import NodeTotals
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord, total
 from automl_bench.cost.uncertainty import describe
-from automl_bench.methods import BASELINE, get_method
+from automl_bench.methods import get_method
+from automl_bench.metric import ACCURACY, BASELINE, Metric, reference_method, task_metric
 from automl_bench.outcome import TrialOutcome
 from automl_bench.stats import mean_ci
 from automl_bench.tasks.constant import CONSTANT
@@ -60,16 +73,18 @@ def study_costs(record: StudyRecord) -> StudyCosts:
     return StudyCosts(search, total(o.cost for o in finals), inference, predictions)
 
 
-def pareto_trials(outcomes: list[TrialOutcome], cost_objective: str) -> list[dict[str, Any]]:
-    """A multi-objective study's Pareto front over its finished search trials: validation
-    accuracy (higher is better) against ``cost_objective`` (lower is better), cheapest first."""
+def pareto_trials(
+    outcomes: list[TrialOutcome], cost_objective: str, metric: Metric = ACCURACY
+) -> list[dict[str, Any]]:
+    """A multi-objective study's Pareto front over its finished search trials: the validation
+    metric (by its direction) against ``cost_objective`` (lower is better), cheapest first."""
     from automl_bench.analysis.curves import pareto_front
 
-    points = {
-        o.trial_id: (float(o.val_accuracy), float(o.result[cost_objective]))
-        for o in outcomes
-        if o.job.phase == SEARCH and o.val_accuracy is not None and cost_objective in o.result
-    }
+    points: dict[str, tuple[float, float]] = {}
+    for o in outcomes:
+        value = o.val_metric(metric)
+        if o.job.phase == SEARCH and value is not None and cost_objective in o.result:
+            points[o.trial_id] = (value, float(o.result[cost_objective]))
     return [
         {
             "trial_id": t,
@@ -77,16 +92,138 @@ def pareto_trials(outcomes: list[TrialOutcome], cost_objective: str) -> list[dic
             cost_objective: points[t][1],
             "config": next(o.job.config for o in outcomes if o.trial_id == t),
         }
-        for t in pareto_front(points)
+        for t in pareto_front(points, metric.sign > 0)
     ]
 
 
-def study_summary(record: StudyRecord, cost_objective: str = "params") -> dict[str, Any]:
+META = "meta_"
+
+
+def meta_block(result: Mapping[str, Any], metric: Metric = ACCURACY) -> dict[str, Any] | None:
+    """A meta-learning final trial's figures: its ``meta_*`` keys without the prefix
+    (``seconds_per_iteration``, ``peak_memory_mb``, ``memory_measured``, ``tasks_served``,
+    ``train_kwh_per_task``...) and ``steps``: adaptation steps -> {"mean", "ci95"} of the test
+    metric over the meta-test tasks. None when the result has none of them."""
+    steps = step_keys(metric, result)
+    found = {k[len(META) :]: v for k, v in result.items() if k.startswith(META)}
+    if not steps and not found:
+        return None
+    out: dict[str, Any] = dict(sorted(found.items()))
+    out["steps"] = {}
+    for step, key in steps.items():
+        low, high = result.get(f"{key}_low"), result.get(f"{key}_high")
+        out["steps"][str(step)] = {
+            "mean": float(result[key]),
+            "ci95": [float(low), float(high)] if low is not None and high is not None else None,
+        }
+    return out
+
+
+def _mean_of(blocks: list[dict[str, Any]], key: str) -> float | None:
+    values = [float(b[key]) for b in blocks if isinstance(b.get(key), int | float)]
+    return math.fsum(values) / len(values) if values else None
+
+
+# the per-seed figures a method's meta block averages
+META_MEANS = (
+    "iterations",
+    "seconds_per_iteration",
+    "peak_memory_mb",
+    "tasks_served",
+    "train_kwh_per_task",
+    "train_usd_per_task",
+    "train_wall_s_per_task",
+)
+
+
+def method_meta(studies: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A method's meta-learning figures over its seeds: the means of ``META_MEANS``, and per
+    adaptation step the mean metric with an interval: the t interval over seeds from two seeds
+    on, else the one seed's interval over its meta-test tasks (``ci`` says which)."""
+    blocks = [s["meta"] for s in studies if s.get("meta")]
+    if not blocks:
+        return None
+    out: dict[str, Any] = {"seeds": len(blocks)}
+    out.update({key: _mean_of(blocks, key) for key in META_MEANS})
+    measured = sorted({str(b["memory_measured"]) for b in blocks if b.get("memory_measured")})
+    out["memory_measured"] = ", ".join(measured) or None
+    steps: dict[str, Any] = {}
+    for step in sorted({k for b in blocks for k in b.get("steps", {})}, key=int):
+        per_seed = [b["steps"][step] for b in blocks if step in b.get("steps", {})]
+        means = [float(p["mean"]) for p in per_seed]
+        if len(means) >= 2:
+            ci = mean_ci(means)
+            steps[step] = {
+                "mean": ci["mean"],
+                "ci95": ci["ci95"],
+                "ci": f"t over {len(means)} seeds",
+                "seeds": len(means),
+            }
+        else:
+            steps[step] = {
+                "mean": means[0],
+                "ci95": per_seed[0]["ci95"],
+                "ci": "t over the meta-test tasks of 1 seed",
+                "seeds": 1,
+            }
+    out["steps"] = steps
+    return out
+
+
+def meta_metrics(meta: Mapping[str, Any] | None, metric: Metric = ACCURACY) -> dict[str, float]:
+    """A meta block (a study's or a method's) as MLflow metrics: ``meta_<figure>`` and
+    ``test_<metric>_<k>step`` (with ``_low`` / ``_high``); numbers only."""
+    if not meta:
+        return {}
+    out = {
+        f"{META}{k}": float(v)
+        for k, v in meta.items()
+        if k != "steps" and isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    for step, figures in meta.get("steps", {}).items():
+        key = f"{metric.test_key}_{step}step"
+        out[key] = float(figures["mean"])
+        ci = figures.get("ci95")
+        if ci and ci[0] is not None and ci[1] is not None:
+            out[f"{key}_low"], out[f"{key}_high"] = float(ci[0]), float(ci[1])
+    return out
+
+
+SECOND_ORDER, FIRST_ORDER = "maml", "fomaml"
+
+
+def meta_ratios(methods: Mapping[str, Any]) -> dict[str, Any] | None:
+    """MAML over first-order MAML: time per meta-iteration and peak memory (means over seeds);
+    None unless both ran."""
+    second = (methods.get(SECOND_ORDER) or {}).get("meta")
+    first = (methods.get(FIRST_ORDER) or {}).get("meta")
+    if not second or not first:
+        return None
+
+    def ratio(key: str) -> float | None:
+        a, b = second.get(key), first.get(key)
+        return a / b if a is not None and b else None
+
+    return {
+        "second_over_first_order": {
+            "time_per_iteration": ratio("seconds_per_iteration"),
+            "peak_memory": ratio("peak_memory_mb"),
+            "memory_measured": second.get("memory_measured"),
+        }
+    }
+
+
+def study_summary(
+    record: StudyRecord, cost_objective: str = "params", metric: Metric = ACCURACY
+) -> dict[str, Any]:
+    """One study's figures; the best search trial is chosen by ``metric``'s direction."""
     search = [o for o in record.outcomes if o.job.phase == SEARCH]
     finals = [o for o in record.outcomes if o.job.phase == FINAL]
     final = finals[0] if finals else None
-    ok = [o for o in search if o.ok and o.val_accuracy is not None]
-    best = max(ok, key=lambda o: o.val_accuracy or 0.0) if ok else None
+    scored = [(o, o.val_metric(metric)) for o in search if o.ok]
+    ok = [(o, value) for o, value in scored if value is not None]
+    best = (max(ok, key=lambda p: metric.sign * (p[1] or 0.0))[0]) if ok else None
+    meta = meta_block(final.result, metric) if final is not None and final.ok else None
     # what the study chose is what its final training trained (a one-shot search derives it)
     best_config = final.job.config if final else (best.job.config if best else None)
     search_cost, final_cost, inference, predictions = study_costs(record)
@@ -111,15 +248,16 @@ def study_summary(record: StudyRecord, cost_objective: str = "params") -> dict[s
         "inference": inference.to_dict(),
         "inference_predictions": predictions,
         "inference_per_1k": inference_per_1k.to_dict(),
-        "val_metric": best.val_accuracy if best else None,
-        "test_metric": final.test_accuracy if final else None,
+        "val_metric": best.val_metric(metric) if best else None,
+        "test_metric": final.test_metric(metric) if final else None,
         "model_path": final.model_path if final else None,
         "deploy": _deploy(record, inference_per_1k),
         **(
-            {"pareto_front": pareto_trials(record.outcomes, cost_objective)}
+            {"pareto_front": pareto_trials(record.outcomes, cost_objective, metric)}
             if get_method(record.spec.method).multi_objective
             else {}
         ),
+        **({"meta": meta} if meta is not None else {}),
     }
 
 
@@ -225,28 +363,39 @@ def build_summary(
     metering: Mapping[str, float],
     deploy_cost: CostRecord | None = None,
 ) -> dict[str, Any]:
-    """``wall_s``: the whole run; ``trials_wall_s``: the first trial's start to the last's end."""
+    """``wall_s``: the whole run; ``trials_wall_s``: the first trial's start to the last's end.
+
+    The metric and the reference method are the task's (``task_metric``, ``reference_method``).
+    Per method, ``delta_vs_reference`` is the mean paired difference method - reference in the
+    metric's own values (a fraction for accuracy; negative is better for MSE), also under its
+    old name ``delta_vs_baseline`` when the reference is ``baseline``."""
+    metric = task_metric(prepared.config.task)
+    reference = reference_method(prepared.config.task)
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     costs: dict[str, list[StudyCosts]] = defaultdict(list)
     for record in records:
         cost_objective = prepared.config.search.cost_objective
-        by_label[record.spec.label].append(study_summary(record, cost_objective))
+        by_label[record.spec.label].append(study_summary(record, cost_objective, metric))
         costs[record.spec.label].append(study_costs(record))
-    baseline_tests = {s["seed"]: s["test_metric"] for s in by_label.get(BASELINE, [])}
+    reference_tests = {s["seed"]: s["test_metric"] for s in by_label.get(reference, [])}
     methods: dict[str, Any] = {}
     for label, studies in by_label.items():
         studies.sort(key=lambda s: s["seed"])
         tests = [s["test_metric"] for s in studies if s["test_metric"] is not None]
         pairs = [
-            s["test_metric"] - baseline_tests[s["seed"]]
+            s["test_metric"] - reference_tests[s["seed"]]
             for s in studies
-            if s["test_metric"] is not None and baseline_tests.get(s["seed"]) is not None
+            if s["test_metric"] is not None and reference_tests.get(s["seed"]) is not None
         ]
         mine = costs[label]
+        delta = mean_ci(pairs)
+        meta = method_meta(studies)
         methods[label] = {
             "studies": studies,
             "test_metric": mean_ci(tests),
-            "delta_vs_baseline": mean_ci(pairs),
+            "delta_vs_reference": delta,
+            **({"delta_vs_baseline": delta} if reference == BASELINE else {}),
+            **({"meta": meta} if meta is not None else {}),
             "deploy": deploy_summary(studies),
             "cost": {
                 "search": total(c.search for c in mine).to_dict(),
@@ -257,11 +406,12 @@ def build_summary(
             },
         }
     config = prepared.config
+    ratios = meta_ratios(methods)
     return {
         "experiment": config.experiment,
         "task": config.task,
         "space": prepared.primary_space,
-        "metric": "accuracy",
+        **summary_fields(metric, reference),
         "created": created,
         "code_revision": code_revision,
         "hardware": hardware,
@@ -275,6 +425,7 @@ def build_summary(
         "cluster": cluster,  # address None: a local Ray started for this run
         "cost": experiment_cost(records, node_totals, prepared.prices, metering, deploy_cost),
         "methods": methods,
+        **({"meta_ratios": ratios} if ratios is not None else {}),
     }
 
 
@@ -298,22 +449,34 @@ def atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def row_keys(summary: Mapping[str, Any]) -> tuple[str, str, str]:
+    """table_rows' (and summary.csv's) keys of the test metric's mean and std and of the
+    difference to the reference: ``test_accuracy_mean``, ``test_accuracy_std``,
+    ``delta_vs_baseline`` for an accuracy experiment; ``test_mse_mean``, ``test_mse_std``,
+    ``delta_vs_pretrain_finetune`` for sinusoid."""
+    name = summary_metric(summary).name
+    return f"test_{name}_mean", f"test_{name}_std", f"delta_vs_{summary_reference(summary)}"
+
+
 def table_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per method. The delta and its interval: method - reference in the metric's own
+    values (fractions for accuracy), the reference's row 0."""
+    mean_key, std_key, delta_key = row_keys(summary)
+    reference = summary_reference(summary)
     rows = []
     for label, m in summary["methods"].items():
         search, final = m["cost"]["search"], m["cost"]["final"]
-        delta = m["delta_vs_baseline"]
+        delta = m.get("delta_vs_reference") or m["delta_vs_baseline"]
+        other = label != reference
         rows.append(
             {
                 "method": label,
                 "seeds": m["test_metric"]["n"],
-                "test_accuracy_mean": m["test_metric"]["mean"],
-                "test_accuracy_std": m["test_metric"]["std"],
-                "delta_vs_baseline": delta["mean"] if label != BASELINE else 0.0,
-                "delta_ci95_low": delta["ci95"][0] if delta["ci95"] and label != BASELINE else None,
-                "delta_ci95_high": delta["ci95"][1]
-                if delta["ci95"] and label != BASELINE
-                else None,
+                mean_key: m["test_metric"]["mean"],
+                std_key: m["test_metric"]["std"],
+                delta_key: delta["mean"] if other else 0.0,
+                "delta_ci95_low": delta["ci95"][0] if delta["ci95"] and other else None,
+                "delta_ci95_high": delta["ci95"][1] if delta["ci95"] and other else None,
                 "normalised_score": (m.get("normalised_score") or {}).get("estimate"),
                 "trials": sum(s["trials"] for s in m["studies"]),
                 "failed": sum(s["failed"] for s in m["studies"]),
@@ -384,9 +547,15 @@ def _with_band(value: float, low: float, high: float) -> str:
     return f"{value:.2g} +-{100 * (high - low) / (2 * value):.0f}%"
 
 
+def _unit_words(unit: str) -> tuple[str, str]:
+    """How the ROPE and the value of one unit read: ("points", "one point") for accuracy."""
+    return (unit, "one point") if unit == "points" else (unit, f"an improvement of 1 {unit}")
+
+
 def print_verdicts(summary: dict[str, Any], console: Console) -> None:
     """One line per method: the call, and the reason in numbers."""
-    table = Table(title="Is it worth it? (each method against the baseline)")
+    reference = summary_reference(summary)
+    table = Table(title=f"Is it worth it? (each method against {the_reference(reference)})")
     table.add_column("method")
     table.add_column("verdict")
     table.add_column("why, in numbers")
@@ -397,26 +566,25 @@ def print_verdicts(summary: dict[str, Any], console: Console) -> None:
     console.print(table)
     s = summary.get("verdict_settings", {})
     if s:
+        unit, one = _unit_words(summary_metric(summary).unit)
         console.print(
-            f"ROPE +-{s['rope_points']:g} points; one point is worth "
+            f"ROPE +-{s['rope_points']:g} {unit}; {one} is worth "
             f"USD {s['value_usd_per_point_per_million']:g} per million predictions; "
             f"{s['deployment_predictions']:.3g} predictions expected (config: verdict)."
         )
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}"
-
-
 def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None = None) -> None:
+    metric, reference = summary_metric(summary), summary_reference(summary)
+    mean_key, std_key, delta_key = row_keys(summary)
     table = Table(
         title=f"{summary['experiment']}: {summary['task']}, space {summary['space']}, "
         f"{len(summary['seeds'])} seeds"
     )
     for name in (
         "method",
-        "test acc %",
-        "Δ points [95% CI]",
+        value_header(metric),
+        f"Δ {metric.unit} [95% CI]",
         "score",
         "trials (failed)",
         "wall s",
@@ -429,21 +597,22 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
         table.add_column(name, justify="left" if name == "method" else "right")
     rows = table_rows(summary)
     for row in rows:
-        std = f" ± {_pct(row['test_accuracy_std'])}" if row["test_accuracy_std"] is not None else ""
-        if row["method"] == BASELINE:
+        if row["method"] == reference:
             delta = "(reference)"
-        elif row["delta_vs_baseline"] is None:
+        elif row[delta_key] is None:
             delta = "-"
         else:
             ci = (
-                f" [{_pct(row['delta_ci95_low'])}, {_pct(row['delta_ci95_high'])}]"
+                f" [{value_text(metric, row['delta_ci95_low'])}, "
+                f"{value_text(metric, row['delta_ci95_high'])}]"
                 if row["delta_ci95_low"] is not None
                 else ""
             )
-            delta = f"{100 * row['delta_vs_baseline']:+.1f}{ci}"
+            shown = row[delta_key] * (metric.scale if metric.name == ACCURACY.name else 1.0)
+            delta = f"{shown:{delta_format(metric)}}{ci}"
         table.add_row(
             row["method"],
-            f"{_pct(row['test_accuracy_mean'])}{std}",
+            value_sd(metric, row[mean_key], row[std_key]),
             delta,
             "-" if row["normalised_score"] is None else f"{row['normalised_score']:.2f}",
             f"{row['trials']} ({row['failed']})",
@@ -456,12 +625,19 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
         )
     constant = summary.get("reference", {}).get("constant", {})
     if constant.get("test_metric") is not None:
-        table.add_row(CONSTANT, _pct(constant["test_metric"]), "-", "0", *["-"] * 7)
+        table.add_row(CONSTANT, value_text(metric, constant["test_metric"]), "-", "0", *["-"] * 7)
     console.print(table)
-    console.print(
-        "score: (method - constant) / (baseline - constant) per seed, mean over seeds: the "
-        "constant predictor (the most frequent class) is 0, the hand-designed baseline 1."
-    )
+    if constant.get("test_metric") is not None:
+        console.print(
+            f"score: (method - constant) / ({reference} - constant) per seed, mean over seeds: "
+            f"the constant predictor (the most frequent class) is 0, the hand-designed "
+            f"{reference} 1."
+        )
+    else:
+        console.print(
+            f"Δ: method - {reference}, paired over seeds; no constant predictor, no score."
+        )
+    print_meta(summary, console)
     cost = summary["cost"]
     node, idle = cost["node"], cost["idle"]
     node_kwh, idle_kwh = node["energy_kwh"]["total"], idle["energy_kwh"]["total"]
@@ -484,3 +660,86 @@ def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None 
         f"{failed} search trials failed; {summary['wall_s']:.0f} s in all; "
         f"summary in {where / 'summary.json'}; MLflow: {summary['tracking_uri']}"
     )
+
+
+def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]], str]:
+    """The meta-learning figures per method (header, rows, note); no rows without them."""
+    metric = summary_metric(summary)
+    methods = {k: m["meta"] for k, m in summary["methods"].items() if m.get("meta")}
+    steps = sorted({s for meta in methods.values() for s in meta.get("steps", {})}, key=int)
+    unit = "acc %" if metric.name == ACCURACY.name else metric.unit
+    header = (
+        "method",
+        "seeds",
+        *(f"{unit} after {s} step{'s' if s != '1' else ''} [95% CI]" for s in steps),
+        "ms / iteration",
+        "peak memory MB",
+        "kWh / task (amortised)",
+    )
+    rows = []
+    cis = set()
+    for label, meta in methods.items():
+        cells = []
+        for s in steps:
+            step = meta.get("steps", {}).get(s)
+            if step is None:
+                cells.append("-")
+                continue
+            cis.add(step.get("ci", ""))
+            ci = step.get("ci95")
+            text = value_text(metric, step["mean"])
+            if ci and ci[0] is not None and ci[1] is not None:
+                text += f" [{value_text(metric, ci[0])}, {value_text(metric, ci[1])}]"
+            cells.append(text)
+        spi, mem, kwh = (
+            meta.get(k) for k in ("seconds_per_iteration", "peak_memory_mb", "train_kwh_per_task")
+        )
+        measured = meta.get("memory_measured")
+        rows.append(
+            (
+                label,
+                str(meta.get("seeds", "-")),
+                *cells,
+                "-" if spi is None else f"{1000 * spi:.3g}",
+                "-" if mem is None else f"{mem:.4g}" + (f" ({measured})" if measured else ""),
+                "-" if kwh is None else f"{kwh:.3g}",
+            )
+        )
+    note = (
+        "After k steps: the test metric after k adaptation steps on each meta-test task's "
+        f"support set; intervals: {'; '.join(sorted(c for c in cis if c)) or '-'} (from two "
+        "seeds on the t interval over the seeds' means, else over one seed's meta-test tasks). "
+        "ms / iteration: the median meta-training iteration, mean over seeds. Peak memory: "
+        "cuda-max-allocated on a GPU, the autograd graph's tensors on the CPU. kWh / task: the "
+        "final phase's meta-training energy divided by the tasks it served (amortised)."
+    )
+    ratios = (summary.get("meta_ratios") or {}).get("second_over_first_order")
+    if ratios:
+        note += " " + meta_ratio_line(ratios)
+    return header, rows, note
+
+
+def meta_ratio_line(ratios: Mapping[str, Any]) -> str:
+    def x(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3g}x"
+
+    return (
+        f"MAML over first-order MAML: {x(ratios.get('time_per_iteration'))} the time per "
+        f"meta-iteration, {x(ratios.get('peak_memory'))} the peak memory"
+        + (f" ({ratios['memory_measured']})" if ratios.get("memory_measured") else "")
+        + "."
+    )
+
+
+def print_meta(summary: Mapping[str, Any], console: Console) -> None:
+    """The meta-learning table, after the main one, when any method has meta-learning figures."""
+    header, rows, note = meta_table(summary)
+    if not rows:
+        return
+    table = Table(title="Meta-learning: adaptation, time and memory per meta-iteration")
+    for name in header:
+        table.add_column(name, justify="left" if name == "method" else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(note, markup=False, highlight=False)

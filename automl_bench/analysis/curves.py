@@ -1,6 +1,7 @@
 """Anytime curves and Pareto fronts, from results.csv rows and trials.jsonl lines.
 
-- Anytime: per study, the best validation metric so far against the cumulative energy of its
+- Anytime: per study, the best validation metric so far (by the metric's direction: the lowest
+  MSE, the highest accuracy) against the cumulative energy of its
   search (failed trials add cost, never a value), read on a fixed grid of energies shared by every
   method of the experiment; the mean and standard error over seeds at each grid point where at
   least one seed has a value (with how many had). The same against another cost of the trials'
@@ -9,8 +10,8 @@
 - Cost to reach a target: per study, the cumulative cost at which its best-so-far first reaches
   a value (``reach_cost``); and where the mean over a method's seeds first reaches it
   (``mean_reach_cost``).
-- Pareto fronts over methods (their means over seeds): test accuracy (higher is better) against a
-  cost (lower is better): energy of search + final training, p95 latency on the CPU, search USD.
+- Pareto fronts over methods (their means over seeds): the test metric (by its direction) against
+  a cost (lower is better): energy of search + final training, p95 latency on the CPU, search USD.
   The constant predictor, a reference that costs nothing, is left out.
 
 Trials are taken in the order they ended. A trial a scheduler stopped is recorded as ending when
@@ -25,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from automl_bench.metric import ACCURACY, Metric
 from automl_bench.tasks.constant import CONSTANT
 
 GRID_POINTS = 25
@@ -82,10 +84,11 @@ def _ended(line: Mapping[str, Any]) -> str:
 
 
 def best_so_far(
-    trials: Sequence[Mapping[str, Any]], cost: str = "energy_kwh"
+    trials: Sequence[Mapping[str, Any]], cost: str = "energy_kwh", metric: Metric = ACCURACY
 ) -> list[tuple[float, float | None]]:
     """(cumulative cost, best value so far) after each search trial, in the order they ended
-    (``cost``: a figure of the trials' cost records, energy's total for ``energy_kwh``)."""
+    (``cost``: a figure of the trials' cost records, energy's total for ``energy_kwh``; best by
+    ``metric``'s direction)."""
     _check_cost(cost)
     out: list[tuple[float, float | None]] = []
     spent, best = 0.0, None
@@ -93,7 +96,7 @@ def best_so_far(
         spent += trial_cost(t, cost)
         value = t.get("val_metric")
         if t["status"] == "ok" and value is not None:
-            best = value if best is None else max(best, value)
+            best = value if best is None else metric.best([best, value])
         out.append((spent, best))
     return out
 
@@ -108,24 +111,27 @@ def _at(curve: Sequence[tuple[float, float | None]], x: float) -> float | None:
 
 
 def study_curves(
-    lines: Sequence[Mapping[str, Any]], cost: str = "energy_kwh"
+    lines: Sequence[Mapping[str, Any]], cost: str = "energy_kwh", metric: Metric = ACCURACY
 ) -> dict[tuple[str, int], list[tuple[float, float | None]]]:
     """(method, seed) -> its search trials' best-so-far curve against cumulative ``cost``."""
     by_study: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
     for line in lines:
         if line.get("phase") == "search":
             by_study.setdefault((line["method"], line["seed"]), []).append(line)
-    return {key: best_so_far(trials, cost) for key, trials in by_study.items()}
+    return {key: best_so_far(trials, cost, metric) for key, trials in by_study.items()}
 
 
 def anytime(
-    lines: Sequence[Mapping[str, Any]], points: int = GRID_POINTS, cost: str = "energy_kwh"
+    lines: Sequence[Mapping[str, Any]],
+    points: int = GRID_POINTS,
+    cost: str = "energy_kwh",
+    metric: Metric = ACCURACY,
 ) -> dict[str, Any]:
     """Method -> {"cost", "grid", "spent", "mean", "stderr", "seeds"} over its studies' search
     trials, against cumulative ``cost`` on a grid from 0 to the largest study's total, shared by
     every method ("spent": the most any of this method's studies spent). For ``energy_kwh`` the
     grid is also under "grid_kwh"."""
-    curves = study_curves(lines, cost)
+    curves = study_curves(lines, cost, metric)
     top = max((c[-1][0] for c in curves.values() if c), default=0.0)
     grid = [top * i / (points - 1) for i in range(points)] if top > 0 else []
     out: dict[str, Any] = {}
@@ -157,31 +163,39 @@ def anytime(
     return out
 
 
-def _reached(best: float | None, target: float) -> bool:
-    return best is not None and best >= target - REACH_TOLERANCE
+def _reached(best: float | None, target: float, metric: Metric = ACCURACY) -> bool:
+    """``best`` is at least as good as ``target`` (by ``metric``'s direction)."""
+    return best is not None and metric.sign * (best - target) >= -REACH_TOLERANCE
 
 
 def reach_cost(
-    lines: Sequence[Mapping[str, Any]], target: float, cost: str = "energy_kwh"
+    lines: Sequence[Mapping[str, Any]],
+    target: float,
+    cost: str = "energy_kwh",
+    metric: Metric = ACCURACY,
 ) -> dict[str, dict[int, float | None]]:
     """Method -> seed -> the cumulative search ``cost`` at which the study's best validation
-    value so far first reaches ``target`` (None if it never does)."""
+    value so far first reaches ``target`` (at or above it for accuracy, at or below it for MSE;
+    None if it never does)."""
     out: dict[str, dict[int, float | None]] = {}
-    for (method, seed), curve in sorted(study_curves(lines, cost).items()):
+    for (method, seed), curve in sorted(study_curves(lines, cost, metric).items()):
         out.setdefault(method, {})[seed] = next(
-            (spent for spent, best in curve if _reached(best, target)), None
+            (spent for spent, best in curve if _reached(best, target, metric)), None
         )
     return out
 
 
 def mean_reach_cost(
-    lines: Sequence[Mapping[str, Any]], target: float, cost: str = "energy_kwh"
+    lines: Sequence[Mapping[str, Any]],
+    target: float,
+    cost: str = "energy_kwh",
+    metric: Metric = ACCURACY,
 ) -> dict[str, float | None]:
     """Method -> the cumulative search ``cost`` at which the mean over its seeds of the best
     value so far first reaches ``target`` (None if it never does). The mean is taken only where
     every seed has a value; a study that has spent its budget keeps its last value."""
     by_method: dict[str, list[list[tuple[float, float | None]]]] = {}
-    for (method, _), curve in sorted(study_curves(lines, cost).items()):
+    for (method, _), curve in sorted(study_curves(lines, cost, metric).items()):
         by_method.setdefault(method, []).append(curve)
     out: dict[str, float | None] = {}
     for method, curves in by_method.items():
@@ -189,15 +203,19 @@ def mean_reach_cost(
         for x in sorted({spent for curve in curves for spent, _ in curve}):
             values = [_at(curve, x) for curve in curves]
             known = [v for v in values if v is not None]
-            if len(known) == len(values) and _reached(math.fsum(known) / len(known), target):
+            mean = math.fsum(known) / len(known) if known else None
+            if len(known) == len(values) and _reached(mean, target, metric):
                 out[method] = x
                 break
     return out
 
 
-def pareto_front(points: Mapping[str, tuple[float, float]]) -> list[str]:
-    """Names whose (accuracy, cost) no other point beats: at least as accurate and as cheap,
-    better in one. Sorted by cost."""
+def pareto_front(points: Mapping[str, tuple[float, float]], maximize: bool = True) -> list[str]:
+    """Names whose (metric, cost) no other point beats: at least as good and as cheap, better in
+    one (``maximize``: higher metric is better, else lower). Sorted by cost."""
+    if not maximize:
+        flipped = {name: (-value, cost) for name, (value, cost) in points.items()}
+        return pareto_front(flipped)
     front = [
         name
         for name, (acc, cost) in points.items()
@@ -210,8 +228,9 @@ def pareto_front(points: Mapping[str, tuple[float, float]]) -> list[str]:
     return sorted(front, key=lambda n: points[n][1])
 
 
-def pareto_fronts(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Cost name -> {"points": method -> [accuracy, cost] (means over seeds), "front": [...]}."""
+def pareto_fronts(rows: Sequence[Mapping[str, Any]], metric: Metric = ACCURACY) -> dict[str, Any]:
+    """Cost name -> {"points": method -> [test metric, cost] (means over seeds), "front": [...]}
+    (the front by ``metric``'s direction)."""
     by_method: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         if row["test_metric"] is not None and row["method"] != CONSTANT:
@@ -228,6 +247,6 @@ def pareto_fronts(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             points[method] = (accuracy, math.fsum(known) / len(known))
         out[name] = {
             "points": {m: [a, c] for m, (a, c) in points.items()},
-            "front": pareto_front(points),
+            "front": pareto_front(points, metric.sign > 0),
         }
     return out

@@ -1,16 +1,21 @@
-"""The verdict per method against the baseline, from results.csv rows (see DESIGN.md).
+"""The verdict per method against the reference method, from results.csv rows (see DESIGN.md).
 
-For each seed s where both finished, d_s = (metric(method, s) - metric(baseline, s)) x 100
-points. delta = mean d_s with a t interval (BCa from 10 seeds). Extra cost per seed = the
-method's search + final training - the baseline's final training (USD, kWh, kg CO2, GPU-hours).
-The energy and p95 CPU latency against the baseline's are geometric-mean ratios with a t interval
-on the log ratios (approximate). Extra inference cost per prediction = the difference of their
-inference cost per 1,000 / 1,000.
-With v = the value of one accuracy point per prediction, the method pays off after
-N* = extra USD / (delta x v - extra inference USD per prediction) predictions, "never" when the
-denominator is not positive. N*'s interval puts the ends of delta's interval into the same formula.
+The reference is the hand-designed ``baseline`` for model-design experiments and
+``pretrain_finetune`` for meta-learning families; "baseline" below means that reference. For
+each seed s where both finished, d_s = the improvement of the method over the baseline, in the
+metric's unit (``Metric.improvement``, positive is better): (accuracy(method, s) -
+accuracy(baseline, s)) x 100 points, or MSE(baseline, s) - MSE(method, s). delta = mean d_s
+with a t interval (BCa from 10 seeds). Extra cost per seed = the method's search + final
+training - the baseline's final training (USD, kWh, kg CO2, GPU-hours). The energy and p95 CPU
+latency against the baseline's are geometric-mean ratios with a t interval on the log ratios
+(approximate). Extra inference cost per prediction = the difference of their inference cost per
+1,000 / 1,000. With v = the value of one unit (an accuracy point, or one MSE) per prediction,
+the method pays off after N* = extra USD / (delta x v - extra inference USD per prediction)
+predictions, "never" when the denominator is not positive. N*'s interval puts the ends of
+delta's interval into the same formula.
 
-The call, against the region of practical equivalence (ROPE, +-rope_points):
+The call, against the region of practical equivalence (ROPE, +-rope_points, in the metric's
+unit: accuracy points, or MSE):
 - "not deployable": a final model of the method breaks a deployment constraint;
 - "worth it": the interval lies wholly above +rope and even its pessimistic end pays off within
   the expected deployment volume;
@@ -36,9 +41,11 @@ from automl_bench.analysis.intervals import (
     ratio_interval,
     t_interval,
 )
+from automl_bench.analysis.metrics import rows_metric, rows_reference, the_reference
+from automl_bench.metric import ACCURACY, BASELINE, Metric
 from automl_bench.tasks.constant import CONSTANT
 
-BASELINE = "baseline"
+__all__ = ["BASELINE", "VerdictSettings", "method_verdict", "verdicts"]
 WORTH_IT, NOT_WORTH_IT, INCONCLUSIVE, NOT_DEPLOYABLE = (
     "worth it",
     "not worth it",
@@ -49,6 +56,9 @@ WORTH_IT, NOT_WORTH_IT, INCONCLUSIVE, NOT_DEPLOYABLE = (
 
 @dataclass(frozen=True)
 class VerdictSettings:
+    """``rope_points`` and the value of a point are in the metric's unit (accuracy points, or
+    MSE); the names keep the accuracy word for the config's sake."""
+
     rope_points: float = 1.0
     value_usd_per_point_per_million: float = 10.0
     deployment_predictions: float = 1e8
@@ -56,7 +66,7 @@ class VerdictSettings:
 
     @property
     def value_per_prediction(self) -> float:
-        """USD one accuracy point is worth on one prediction."""
+        """USD one unit of the metric (an accuracy point, one MSE) is worth on one prediction."""
         return self.value_usd_per_point_per_million / 1e6
 
 
@@ -93,9 +103,14 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def method_verdict(
-    rows: Sequence[Mapping[str, Any]], base: Sequence[Mapping[str, Any]], settings: VerdictSettings
+    rows: Sequence[Mapping[str, Any]],
+    base: Sequence[Mapping[str, Any]],
+    settings: VerdictSettings,
+    metric: Metric = ACCURACY,
+    reference: str = BASELINE,
 ) -> dict[str, Any]:
-    """The verdict of one method's rows against the baseline's (both from results.csv)."""
+    """The verdict of one method's rows against the reference's (both from results.csv):
+    ``delta_points`` is the improvement in ``metric``'s unit (``unit``), positive is better."""
     by_seed = {r["seed"]: r for r in base}
     pairs = [
         (r, by_seed[r["seed"]])
@@ -104,7 +119,7 @@ def method_verdict(
         and r["test_metric"] is not None
         and by_seed[r["seed"]]["test_metric"] is not None
     ]
-    diffs = [100.0 * (m["test_metric"] - b["test_metric"]) for m, b in pairs]
+    diffs = [metric.improvement(m["test_metric"], b["test_metric"]) for m, b in pairs]
     extra_usd = [m["search_usd"] + m["final_usd"] - b["final_usd"] for m, b in pairs]
     extra = {
         "usd": extra_usd,
@@ -137,6 +152,8 @@ def method_verdict(
     broken = sorted({r["deploy_broken"] for r in rows if r.get("deploy_broken")})
     feasible = all(r.get("deploy_feasible") is not False for r in rows)
     out: dict[str, Any] = {
+        "reference": reference,
+        "unit": metric.unit,
         "seeds_paired": len(pairs),
         "studies": len(rows),
         "failed_studies": _interval_dict(clopper_pearson(failed_studies, len(rows))),
@@ -146,7 +163,8 @@ def method_verdict(
     }
     if not pairs:
         out.update(
-            call=INCONCLUSIVE, reason="no seed where both the method and the baseline finished"
+            call=INCONCLUSIVE,
+            reason=f"no seed where both the method and {the_reference(reference)} finished",
         )
         return out
     delta = bca_interval(diffs) if len(diffs) >= BCA_FROM else t_interval(diffs)
@@ -173,12 +191,12 @@ def method_verdict(
             "per_seed": per_seed,
         },
     )
-    call, why = _call(delta, n_star, n_low, n_high, feasible, broken, settings)
-    words = [_delta_words(delta)]
+    call, why = _call(delta, n_star, n_low, n_high, feasible, broken, settings, metric.unit)
+    words = [_delta_words(delta, metric)]
     if energy_ratio.n:
-        words.append(f"{_ratio_words(energy_ratio)} the baseline's energy")
+        words.append(f"{_ratio_words(energy_ratio)} {the_reference(reference)}'s energy")
     if latency_ratio.n:
-        words.append(f"{_ratio_words(latency_ratio)} the baseline's p95 CPU latency")
+        words.append(f"{_ratio_words(latency_ratio)} {the_reference(reference)}'s p95 CPU latency")
     words.append(_break_even_words(n_star, n_low, n_high))
     if feasible and settings.constraints:
         words.append(f"meets {settings.constraints}")
@@ -196,12 +214,25 @@ def _ratio_words(ratio: Interval) -> str:
     return f"{ratio.estimate:.3g}x [{ratio.low:.3g}, {ratio.high:.3g}]"
 
 
-def _delta_words(delta: Interval) -> str:
-    if not delta.has_interval:
-        return f"{delta.estimate:+.1f} points (1 seed, no interval)"
+def _delta_words(delta: Interval, metric: Metric = ACCURACY) -> str:
+    """``+3.0 points [2.1, 3.9] (t, 5 seeds)`` for a metric where higher is better; ``MSE 1.12
+    lower [0.9, 1.3] (t, 5 seeds)`` for one where lower is better (the interval of the same
+    change: how much lower, or how much higher)."""
+    if metric.sign > 0:
+        if not delta.has_interval:
+            return f"{delta.estimate:+.1f} {metric.unit} (1 seed, no interval)"
+        return (
+            f"{delta.estimate:+.1f} {metric.unit} [{delta.low:.1f}, {delta.high:.1f}] "
+            f"({delta.method}, {delta.n} seeds)"
+        )
+    lower = delta.estimate >= 0
+    size = abs(delta.estimate)
+    way = "lower" if lower else "higher"
+    if not delta.has_interval or delta.low is None or delta.high is None:
+        return f"{metric.unit} {size:.3g} {way} (1 seed, no interval)"
+    low, high = (delta.low, delta.high) if lower else (-delta.high, -delta.low)
     return (
-        f"{delta.estimate:+.1f} points [{delta.low:.1f}, {delta.high:.1f}] "
-        f"({delta.method}, {delta.n} seeds)"
+        f"{metric.unit} {size:.3g} {way} [{low:.3g}, {high:.3g}] ({delta.method}, {delta.n} seeds)"
     )
 
 
@@ -224,6 +255,7 @@ def _call(
     feasible: bool,
     broken: Sequence[str],
     settings: VerdictSettings,
+    unit: str = ACCURACY.unit,
 ) -> tuple[str, str]:
     rope, volume = settings.rope_points, settings.deployment_predictions
     if not feasible:
@@ -231,9 +263,9 @@ def _call(
     if not delta.has_interval or delta.low is None or delta.high is None:
         return INCONCLUSIVE, "needs two or more seeds for an interval"
     if delta.high <= rope:
-        return NOT_WORTH_IT, f"the interval lies at or below the ROPE of +-{rope:g} points"
+        return NOT_WORTH_IT, f"the interval lies at or below the ROPE of +-{rope:g} {unit}"
     if delta.low <= rope:
-        return INCONCLUSIVE, f"the interval straddles the ROPE of +-{rope:g} points"
+        return INCONCLUSIVE, f"the interval straddles the ROPE of +-{rope:g} {unit}"
     if n_low is not None and n_low > volume:
         return (
             NOT_WORTH_IT,
@@ -245,16 +277,22 @@ def _call(
 
 
 def verdicts(
-    rows: Sequence[Mapping[str, Any]], settings: VerdictSettings
+    rows: Sequence[Mapping[str, Any]],
+    settings: VerdictSettings,
+    metric: Metric | None = None,
+    reference: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Every row label but the baseline's and the constant predictor's (the anchors) -> its
-    verdict against ``baseline``."""
+    """Every row label but the reference's and the constant predictor's (the anchors) -> its
+    verdict against the reference. ``metric`` and ``reference``: the rows' own (their
+    ``metric`` column, else their task's) unless given."""
+    metric = metric or rows_metric(rows)
+    reference = reference or rows_reference(rows)
     by_method: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
         by_method.setdefault(str(row["method"]), []).append(row)
-    base = by_method.get(BASELINE, [])
+    base = by_method.get(reference, [])
     return {
-        label: method_verdict(method_rows, base, settings)
+        label: method_verdict(method_rows, base, settings, metric, reference)
         for label, method_rows in by_method.items()
-        if label not in (BASELINE, CONSTANT)
+        if label not in (reference, CONSTANT)
     }

@@ -8,15 +8,28 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from automl_bench.analysis.metrics import (
+    delta_header,
+    summary_metric,
+    summary_reference,
+    value_header,
+    value_sd,
+)
 from automl_bench.report.html import STYLE
 from automl_bench.report.markdown import markdown_table
-from automl_bench.report.tables import TextTable, interval_text, number_text, percent_sd
+from automl_bench.report.tables import TextTable, delta_text, interval_text, number_text
 from automl_bench.summary import atomic_write
 
 
 def compare_table(summaries: Sequence[Mapping[str, Any]]) -> TextTable:
+    """Values and Δ in each experiment's own metric (accuracy %, or MSE); the headers name it
+    where every experiment has the same one."""
     rows = []
+    metrics = {summary_metric(s) for s in summaries}
+    one = next(iter(metrics)) if len(metrics) == 1 else None
     for summary in summaries:
+        metric = summary_metric(summary)
+        reference = summary_reference(summary)
         for label, m in summary["methods"].items():
             verdict = m.get("verdict", {})
             delta = verdict.get("delta_points")
@@ -28,8 +41,10 @@ def compare_table(summaries: Sequence[Mapping[str, Any]]) -> TextTable:
                     summary["task"],
                     label,
                     str(m["test_metric"]["n"]),
-                    percent_sd(m["test_metric"]["mean"], m["test_metric"]["std"]),
-                    interval_text(delta["estimate"], delta["ci95"], "+.1f") if delta else "-",
+                    value_sd(metric, m["test_metric"]["mean"], m["test_metric"]["std"]),
+                    "(reference)"
+                    if label == reference and not delta
+                    else delta_text(metric, delta),
                     interval_text(score["estimate"], score["ci95"], ".2f") if score else "-",
                     number_text(search["energy_kwh"]["total"] + final["energy_kwh"]["total"]),
                     number_text(search["usd"] + final["usd"]),
@@ -44,17 +59,18 @@ def compare_table(summaries: Sequence[Mapping[str, Any]]) -> TextTable:
             "task",
             "method",
             "seeds",
-            "test acc % (mean ± sd)",
-            "Δ points [95% CI]",
+            f"{value_header(one)} (mean ± sd)" if one else "test metric (mean ± sd)",
+            delta_header(one) if one else "Δ [95% CI] (the task's unit)",
             "score [95% CI]",
             "energy kWh",
             "USD",
             "verdict",
         ),
         rows,
-        "Each experiment against its own baseline (paired over its own seeds): Δ and scores "
-        "compare across experiments only where the task and baseline are the same. Score: the "
-        "constant predictor 0, the baseline 1. Energy and USD: search plus final training, all "
+        "Each experiment against its own reference method (its baseline, or pretrain_finetune "
+        "on a meta-learning family; paired over its own seeds): Δ and scores compare across "
+        "experiments only where the task and reference are the same. Score: the constant "
+        "predictor 0, the reference 1. Energy and USD: search plus final training, all "
         "seeds.",
     )
 

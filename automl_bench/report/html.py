@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from automl_bench.report.plots import CAPTIONS
+from automl_bench.report.plots import captions
 from automl_bench.report.tables import TextTable
 from automl_bench.report.text import METHODS_NOTE, energy_balance, heading, prices_line
 
@@ -48,9 +48,9 @@ def _table(table: TextTable) -> str:
     )
 
 
-def _figure(name: str, png: Path) -> str:
+def _figure(name: str, png: Path, words: Mapping[str, str]) -> str:
     data = base64.b64encode(png.read_bytes()).decode("ascii")
-    caption = escape(CAPTIONS.get(name, ""))
+    caption = escape(words.get(name, ""))
     return (
         f'<figure id="figure-{name}"><img class="plot" id="plot-{name}" alt="{name}" '
         f'src="data:image/png;base64,{data}"><figcaption>{caption}</figcaption></figure>'
@@ -61,6 +61,7 @@ def render_html(
     summary: Mapping[str, Any], tables: list[TextTable], plots: Mapping[str, Path]
 ) -> str:
     by_key = {t.key: t for t in tables}
+    words = captions(summary)
     title = f"{summary['experiment']}: is automated model design worth it?"
     parts = [
         "<!DOCTYPE html>",
@@ -69,15 +70,16 @@ def render_html(
         f"<h1>{escape(title)}</h1>",
         *(f'<p class="meta">{escape(line)}</p>' for line in heading(summary)),
         _table(by_key["verdict"]),
-        _figure("differences", plots["differences"]),
+        _figure("differences", plots["differences"], words),
         _table(by_key["accuracy"]),
+        *([_table(by_key["meta"])] if "meta" in by_key else []),
         _table(by_key["cost"]),
-        _figure("cost", plots["cost"]),
+        _figure("cost", plots["cost"], words),
         f'<p class="note">{escape(energy_balance(summary))}</p>',
         '<h2 id="anytime-title">Anytime performance</h2>',
-        _figure("anytime", plots["anytime"]),
+        _figure("anytime", plots["anytime"], words),
         '<h2 id="pareto-title">Pareto fronts</h2>',
-        *(_figure(name, path) for name, path in plots.items() if name.startswith("pareto_")),
+        *(_figure(name, path, words) for name, path in plots.items() if name.startswith("pareto_")),
         _table(by_key["failures"]),
         '<h2 id="methods-title">How each figure was computed</h2><ul id="methods">',
         *(f"<li>{escape(line)}</li>" for line in METHODS_NOTE),

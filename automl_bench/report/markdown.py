@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from automl_bench.report.plots import CAPTIONS
+from automl_bench.report.plots import captions
 from automl_bench.report.tables import TextTable
 from automl_bench.report.text import METHODS_NOTE, energy_balance, heading, prices_line
 
@@ -38,8 +38,9 @@ def render_markdown(
         if table.key == "cost":
             out += [energy_balance(summary), ""]
     out.append("## Plots\n")
+    words = captions(summary)
     for name, path in plots.items():
-        out += [f"![{name}]({path.relative_to(base).as_posix()})", "", CAPTIONS[name], ""]
+        out += [f"![{name}]({path.relative_to(base).as_posix()})", "", words.get(name, ""), ""]
     out.append("## How each figure was computed\n")
     out += [f"- {line}" for line in METHODS_NOTE]
     out += ["", prices_line(summary), ""]

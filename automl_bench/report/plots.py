@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from automl_bench.analysis.curves import FRONTS
-from automl_bench.methods import BASELINE
+from automl_bench.analysis.metrics import is_percent, summary_metric, summary_reference
+from automl_bench.metric import Metric
 
 DPI = 110
 PARETO_AXES = {
@@ -46,6 +47,38 @@ CAPTIONS = {
 }
 
 
+def captions(summary: Mapping[str, Any]) -> dict[str, str]:
+    """``CAPTIONS`` in the words of the summary's metric and reference method."""
+    metric, reference = summary_metric(summary), summary_reference(summary)
+    if is_percent(metric) and reference == "baseline":
+        return dict(CAPTIONS)
+    better = "higher" if metric.sign > 0 else "lower"
+    name = "accuracy" if is_percent(metric) else metric.unit
+    out = {}
+    for key, text in CAPTIONS.items():
+        text = text.replace(
+            "difference to the baseline in accuracy points",
+            (
+                f"improvement over {reference} in {metric.unit} (positive: the method's "
+                f"{name} is better)"
+            ),
+        )
+        text = text.replace("validation accuracy", f"validation {name} ({better} is better)")
+        text = text.replace("Test accuracy", f"Test {name} ({better} is better)")
+        text = text.replace("at least as accurate", "at least as good")
+        out[key] = text.replace("baseline", reference)
+    return out
+
+
+def _shown(metric: Metric, value: float) -> float:
+    """A value as plotted: accuracy in %, others as they are."""
+    return 100 * value if is_percent(metric) else value
+
+
+def _axis(metric: Metric) -> str:
+    return "accuracy so far, %" if is_percent(metric) else f"{metric.unit} so far"
+
+
 def _figure(width: float = 7.0, height: float = 4.0) -> Any:
     import matplotlib
 
@@ -71,13 +104,15 @@ def differences_plot(summary: Mapping[str, Any], path: Path) -> Path:
     fig, ax = _figure(7.0, 1.2 + 0.6 * max(1, len(labels)))
     rope = float(summary.get("verdict_settings", {}).get("rope_points", 1.0))
     ax.axvspan(-rope, rope, color="0.85")
-    ax.set_title(f"shaded: the ROPE, +-{rope:g} points", fontsize=9)
+    metric, reference = summary_metric(summary), summary_reference(summary)
+    ax.set_title(f"shaded: the ROPE, +-{rope:g} {metric.unit}", fontsize=9)
     ax.axvline(0.0, color="0.4", lw=0.8)
-    base_by_seed = {s["seed"]: s["test_metric"] for s in summary["methods"][BASELINE]["studies"]}
+    base = summary["methods"].get(reference, {}).get("studies", [])
+    base_by_seed = {s["seed"]: s["test_metric"] for s in base}
     for y, label in enumerate(labels):
         method = summary["methods"][label]
         diffs = [
-            100 * (s["test_metric"] - base_by_seed[s["seed"]])
+            metric.improvement(s["test_metric"], base_by_seed[s["seed"]])
             for s in method["studies"]
             if s["test_metric"] is not None and base_by_seed.get(s["seed"]) is not None
         ]
@@ -89,18 +124,24 @@ def differences_plot(summary: Mapping[str, Any], path: Path) -> Path:
         ax.scatter([delta["estimate"]], [y], color="black", marker="D", s=30, zorder=5)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
-    ax.set_xlabel("method - baseline, accuracy points")
+    ax.set_xlabel(
+        "method - baseline, accuracy points"
+        if is_percent(metric) and reference == "baseline"
+        else f"improvement over {reference}, {metric.unit} (positive: better)"
+    )
     return _save(fig, path)
 
 
 def anytime_plot(summary: Mapping[str, Any], path: Path) -> Path:
     fig, ax = _figure()
     curves = summary.get("analysis", {}).get("anytime", {})
+    metric = summary_metric(summary)
+    scale = 100.0 if is_percent(metric) else 1.0
     for method, curve in curves.items():
         xs = curve["grid_kwh"]
         spent = curve.get("spent", float("inf"))  # not drawn past what the method spent
         points = [
-            (x, 100 * m, None if s is None else 100 * s)
+            (x, scale * m, None if s is None else scale * s)
             for x, m, s in zip(xs, curve["mean"], curve["stderr"], strict=True)
             if m is not None and x <= spent
         ]
@@ -112,7 +153,7 @@ def anytime_plot(summary: Mapping[str, Any], path: Path) -> Path:
         high = [m + (e or 0.0) for m, e in zip(mean, se, strict=True)]
         ax.fill_between(x, low, high, step="post", alpha=0.2, color=line.get_color())
     ax.set_xlabel("cumulative search energy, kWh")
-    ax.set_ylabel("best validation accuracy so far, %")
+    ax.set_ylabel(f"best validation {_axis(metric)}")
     if curves:
         ax.legend(fontsize=8)
     return _save(fig, path)
@@ -123,21 +164,24 @@ def pareto_plot(summary: Mapping[str, Any], name: str, path: Path) -> Path:
     front_data = summary.get("analysis", {}).get("pareto", {}).get(name, {})
     points: Mapping[str, list[float]] = front_data.get("points", {})
     front: list[str] = front_data.get("front", [])
+    metric = summary_metric(summary)
     for method, (acc, cost) in points.items():
         on = method in front
         ax.scatter(
             [cost],
-            [100 * acc],
+            [_shown(metric, acc)],
             s=40,
             facecolors="tab:blue" if on else "none",
             edgecolors="tab:blue",
             zorder=3,
         )
-        ax.annotate(method, (cost, 100 * acc), textcoords="offset points", xytext=(5, 4), size=8)
+        ax.annotate(
+            method, (cost, _shown(metric, acc)), textcoords="offset points", xytext=(5, 4), size=8
+        )
     if len(front) > 1:
         ax.plot(
             [points[m][1] for m in front],
-            [100 * points[m][0] for m in front],
+            [_shown(metric, points[m][0]) for m in front],
             color="tab:blue",
             lw=1,
             drawstyle="steps-post",
@@ -150,7 +194,7 @@ def pareto_plot(summary: Mapping[str, Any], name: str, path: Path) -> Path:
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax.margins(x=0.2, y=0.1)
     ax.set_xlabel(PARETO_AXES[name])
-    ax.set_ylabel("test accuracy, %")
+    ax.set_ylabel("test accuracy, %" if is_percent(metric) else f"test {metric.unit}")
     return _save(fig, path)
 
 

@@ -1,7 +1,8 @@
 """The report's tables as plain rows of text, shared by the HTML and the Markdown report.
 
-Accuracy in %, differences in points, energy in kWh, CO2 in g, money in USD, latency in ms; every
-interval is named with how it was computed.
+Accuracy in % and differences in points (MSE and its differences as they are, 3 decimals; Δ is
+method - reference, so a negative Δ MSE is better), energy in kWh, CO2 in g, money in USD,
+latency in ms; every interval is named with how it was computed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automl_bench.methods import BASELINE
+from automl_bench.analysis.metrics import (
+    delta_format,
+    delta_header,
+    difference_interval,
+    is_percent,
+    summary_metric,
+    summary_reference,
+    the_reference,
+    value_header,
+    value_sd,
+)
+from automl_bench.metric import Metric
 from automl_bench.tasks.constant import CONSTANT
 
 
@@ -46,8 +58,10 @@ def verdict_table(summary: Mapping[str, Any]) -> TextTable:
         if m.get("verdict")
     ]
     s = summary.get("verdict_settings", {})
+    unit = summary_metric(summary).unit
+    one = "one accuracy point" if unit == "points" else f"an improvement of 1 {unit}"
     note = (
-        f"ROPE +-{s.get('rope_points', 1.0):g} points; one accuracy point is worth USD "
+        f"ROPE +-{s.get('rope_points', 1.0):g} {unit}; {one} is worth USD "
         f"{s.get('value_usd_per_point_per_million', 10.0):g} per million predictions; "
         f"{s.get('deployment_predictions', 1e8):.3g} predictions expected"
         + (f"; constraints: {s['constraints']}" if s.get("constraints") else "")
@@ -58,7 +72,17 @@ def verdict_table(summary: Mapping[str, Any]) -> TextTable:
     )
 
 
+def delta_text(metric: Metric, delta: Mapping[str, Any] | None) -> str:
+    """A verdict's improvement as the difference method - reference with its interval: ``+3.0
+    [2.1, 3.9]`` points for accuracy, ``-0.120 [-0.150, -0.090]`` MSE."""
+    if not delta:
+        return "-"
+    estimate, ci = difference_interval(metric, delta["estimate"], delta["ci95"])
+    return interval_text(estimate, ci, delta_format(metric))
+
+
 def accuracy_table(summary: Mapping[str, Any]) -> TextTable:
+    metric, reference = summary_metric(summary), summary_reference(summary)
     rows = []
     for label, m in summary["methods"].items():
         test = m["test_metric"]
@@ -69,12 +93,8 @@ def accuracy_table(summary: Mapping[str, Any]) -> TextTable:
             (
                 label,
                 str(test["n"]),
-                percent_sd(test["mean"], test["std"]),
-                "(reference)"
-                if label == BASELINE
-                else interval_text(delta["estimate"], delta["ci95"], "+.1f")
-                if delta
-                else "-",
+                value_sd(metric, test["mean"], test["std"]),
+                "(reference)" if label == reference else delta_text(metric, delta),
                 interval_text(score["estimate"], score["ci95"], ".2f") if score else "-",
                 number_text(verdict.get("probability_of_improvement"), ".2f"),
                 _failures(verdict.get("failed_trials")),
@@ -86,34 +106,55 @@ def accuracy_table(summary: Mapping[str, Any]) -> TextTable:
             (
                 CONSTANT,
                 str(len(constant["per_seed"])),
-                percent_sd(constant["test_metric"], None),
+                value_sd(metric, constant["test_metric"], None),
                 "-",
                 "0 (by definition)",
                 "-",
                 "-",
             )
         )
+    if is_percent(metric) and reference == "baseline":
+        note = (
+            "Δ: paired difference to the baseline, same seeds and splits. Score: (method - "
+            "constant) / (baseline - constant) per seed, so the constant predictor is 0 and the "
+            "baseline 1. P(improvement): the share of seed pairs where the method beat the "
+            "baseline (ties count one half). Failed trials: exact Clopper-Pearson interval of "
+            "the failure rate."
+        )
+    else:
+        better = "higher" if metric.sign > 0 else "lower"
+        note = (
+            f"Δ: paired difference method - {reference} ({better} is better), same seeds and "
+            "meta-test tasks. Score: "
+            + (
+                f"(method - constant) / ({reference} - constant) per seed."
+                if constant.get("test_metric") is not None
+                else "none (no constant predictor for this task)."
+            )
+            + " P(improvement): the share of seed pairs where the method beat "
+            f"{the_reference(reference)} "
+            "(ties count one half). Failed trials: exact Clopper-Pearson interval of the "
+            "failure rate."
+        )
     return TextTable(
         "accuracy",
-        "Accuracy",
+        "Accuracy" if is_percent(metric) else f"Test {metric.unit}",
         (
             "method",
             "seeds",
-            "test acc % (mean ± sd)",
-            "Δ points [95% CI]",
+            f"{value_header(metric)} (mean ± sd)",
+            delta_header(metric),
             "score [95% CI]",
             "P(improvement)",
             "failed trials [95% CI]",
         ),
         rows,
-        "Δ: paired difference to the baseline, same seeds and splits. Score: (method - constant) "
-        "/ (baseline - constant) per seed, so the constant predictor is 0 and the baseline 1. "
-        "P(improvement): the share of seed pairs where the method beat the baseline (ties "
-        "count one half). Failed trials: exact Clopper-Pearson interval of the failure rate.",
+        note,
     )
 
 
 def cost_table(summary: Mapping[str, Any]) -> TextTable:
+    reference = summary_reference(summary)
     rows = []
     for label, m in summary["methods"].items():
         search, final, per_1k = (m["cost"][k] for k in ("search", "final", "inference_per_1k"))
@@ -148,20 +189,20 @@ def cost_table(summary: Mapping[str, Any]) -> TextTable:
             "search kWh",
             "final kWh",
             "total kWh [band]",
-            "x baseline energy [95% CI]",
+            f"x {reference} energy [95% CI]",
             "CO2 g",
             "USD",
             "GPU-h",
             "wall s",
             "J / 1k pred.",
             "p95 ms (CPU)",
-            "x baseline p95 [95% CI]",
+            f"x {reference} p95 [95% CI]",
             "feasible",
         ),
         rows,
         "Totals over seeds. The band is the energy source's stated uncertainty, not a "
-        "confidence interval. x baseline: the geometric mean over seed pairs of method / "
-        "baseline with a t interval on the log ratios (approximate). p95 ms: batch size 1, "
+        f"confidence interval. x {reference}: the geometric mean over seed pairs of method / "
+        f"{reference} with a t interval on the log ratios (approximate). p95 ms: batch size 1, "
         "mean over the method's final models.",
     )
 
@@ -180,6 +221,16 @@ def failures_table(summary: Mapping[str, Any]) -> TextTable:
         rows,
         "Every failed trial counts: its energy is in its method's search cost.",
     )
+
+
+def meta_text_table(summary: Mapping[str, Any]) -> TextTable | None:
+    """The meta-learning figures per method, when any method has them."""
+    from automl_bench.summary import meta_table
+
+    header, rows, note = meta_table(summary)
+    if not rows:
+        return None
+    return TextTable("meta", "Meta-learning: adaptation, time and memory", header, rows, note)
 
 
 def percent_sd(mean: float | None, sd: float | None) -> str:
@@ -205,9 +256,11 @@ def _latency(method: Mapping[str, Any]) -> str:
 
 
 def tables(summary: Mapping[str, Any]) -> list[TextTable]:
+    meta = meta_text_table(summary)
     return [
         verdict_table(summary),
         accuracy_table(summary),
+        *([meta] if meta is not None else []),
         cost_table(summary),
         failures_table(summary),
     ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from automl_bench.analysis.metrics import is_percent, summary_metric, summary_reference
+
 METHODS_NOTE = (
     "Pairing: every method sees the same seeds and, at each seed, the same train / validation / "
     "test splits, so each seed gives one paired difference (method - baseline).",
@@ -39,7 +41,17 @@ def heading(summary: Mapping[str, Any]) -> list[str]:
     budget = summary.get("budget", {})
     hardware = summary.get("hardware", {})
     versions = summary.get("versions", {})
+    metric, reference = summary_metric(summary), summary_reference(summary)
+    scored = []
+    if not is_percent(metric) or reference != "baseline":
+        better = "higher" if metric.sign > 0 else "lower"
+        scored = [
+            f"Scored by test {metric.name} ({better} is better; differences in {metric.unit}), "
+            f"every method against {reference}, the reference method; wherever the notes "
+            f"below say baseline, read {reference}."
+        ]
     return [
+        *scored,
         f"Task {summary['task']}, search space {summary['space']}, seeds {summary['seeds']}, "
         f"{budget.get('trials')} search trials of {budget.get('epochs')} epochs per study.",
         f"Run {summary['created']} at code revision {summary.get('code_revision')}; "
