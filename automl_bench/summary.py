@@ -133,6 +133,8 @@ META_MEANS = (
     "train_kwh_per_task",
     "train_usd_per_task",
     "train_wall_s_per_task",
+    "adapt_kwh_per_task",
+    "test_tasks",
 )
 
 
@@ -145,8 +147,10 @@ def method_meta(studies: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {"seeds": len(blocks)}
     out.update({key: _mean_of(blocks, key) for key in META_MEANS})
-    measured = sorted({str(b["memory_measured"]) for b in blocks if b.get("memory_measured")})
-    out["memory_measured"] = ", ".join(measured) or None
+    # how each figure was measured, and where ("memory_measured", "time_measured", "device")
+    for key in sorted({k for b in blocks for k, v in b.items() if isinstance(v, str)}):
+        found = sorted({str(b[key]) for b in blocks if b.get(key)})
+        out[key] = ", ".join(found) or None
     steps: dict[str, Any] = {}
     for step in sorted({k for b in blocks for k in b.get("steps", {})}, key=int):
         per_seed = [b["steps"][step] for b in blocks if step in b.get("steps", {})]
@@ -694,13 +698,13 @@ def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
         spi, mem, kwh = (
             meta.get(k) for k in ("seconds_per_iteration", "peak_memory_mb", "train_kwh_per_task")
         )
-        measured = meta.get("memory_measured")
+        measured, device = meta.get("memory_measured"), meta.get("device")
         rows.append(
             (
                 label,
                 str(meta.get("seeds", "-")),
                 *cells,
-                "-" if spi is None else f"{1000 * spi:.3g}",
+                "-" if spi is None else f"{1000 * spi:.3g}" + (f" ({device})" if device else ""),
                 "-" if mem is None else f"{mem:.4g}" + (f" ({measured})" if measured else ""),
                 "-" if kwh is None else f"{kwh:.3g}",
             )

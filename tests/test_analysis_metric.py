@@ -207,6 +207,8 @@ def _final_result(mse: float, seconds: float, memory: float) -> dict[str, Any]:
         "meta_train_kwh_per_task": 1e-6,
         "meta_train_usd_per_task": 2e-7,
         "meta_train_wall_s_per_task": 0.01,
+        "meta_device": "cpu",
+        "meta_time_measured": "perf-counter",
     }
 
 
@@ -253,6 +255,7 @@ def test_method_meta_means_over_seeds_and_the_maml_over_fomaml_ratios() -> None:
     m = method_meta(maml)
     assert m is not None and m["seeds"] == 2
     assert m["seconds_per_iteration"] == pytest.approx(0.025)
+    assert m["device"] == "cpu" and m["time_measured"] == "perf-counter"
     assert m["steps"]["10"]["mean"] == pytest.approx(0.45)
     assert m["steps"]["10"]["ci"] == "t over 2 seeds" and m["steps"]["10"]["seeds"] == 2
     one = method_meta(fomaml)
@@ -394,7 +397,7 @@ def test_an_mse_summary_round_trips_through_results_csv_into_tables_and_the_repo
     assert meta.header[2] == "MSE after 1 step [95% CI]"
     assert meta.header[3] == "MSE after 10 steps [95% CI]"
     maml_meta = next(r for r in meta.rows if r[0] == "maml")
-    assert maml_meta[4] == "20" and maml_meta[5] == "30 (autograd-graph)"
+    assert maml_meta[4] == "20 (cpu)" and maml_meta[5] == "30 (autograd-graph)"
     assert "pretrain_finetune energy" in " ".join(by_key["cost"].header)
     markdown = render_markdown(summary, list(by_key.values()), {}, tmp_path)
     assert "## Meta-learning" in markdown and "Scored by test mse" in markdown
