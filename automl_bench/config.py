@@ -121,9 +121,10 @@ class Deploy(BaseModel):
 class Verdict(BaseModel):
     """What "worth it" means here. The defaults are placeholders: set them for your product.
 
-    ``rope_points``: differences within +-this many accuracy points count as no difference (the
-    region of practical equivalence). ``value_usd_per_point_per_million``: what one accuracy point
-    is worth on a million predictions. ``deployment_predictions``: how many predictions the model
+    ``rope_points``: differences within +-this many units of the task's metric count as no
+    difference (the region of practical equivalence): accuracy points, or MSE on the sinusoid
+    family. ``value_usd_per_point_per_million``: what one such unit is worth on a million
+    predictions. ``deployment_predictions``: how many predictions the model
     is expected to serve; the automated design must pay off within them.
     """
 
@@ -165,9 +166,10 @@ class Meta(BaseModel):
     alike (the MAML paper: 70,000). ``k_shot``: support examples per task (per class for few-shot);
     ``n_way``: classes per few-shot episode. ``test_tasks``: meta-test tasks the final phase is
     scored on (at least 600); ``eval_steps``: adaptation steps the query metric is read after;
-    ``primary_steps``: which of them is the test metric. ``tasks_served``: the tasks a deployed
-    meta-learner is expected to adapt to, over which its meta-training is amortised (left out:
-    ``test_tasks``). ``log_every``: meta-iterations per point of the logged training curve.
+    ``primary_steps``: which of them is the test metric. ``verdict.rope_points`` is in the
+    family's unit: MSE on sinusoid (0.05 suits), accuracy points on the few-shot families.
+    ``tasks_served``: the tasks a deployed meta-learner is expected to adapt to, over which its
+    meta-training is amortised (left out: ``test_tasks``). ``log_every``: meta-iterations per point of the logged training curve.
     """
 
     model_config = _STRICT
