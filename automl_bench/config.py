@@ -169,7 +169,8 @@ class Meta(BaseModel):
     ``primary_steps``: which of them is the test metric. ``verdict.rope_points`` is in the
     family's unit: MSE on sinusoid (0.05 suits), accuracy points on the few-shot families.
     ``tasks_served``: the tasks a deployed meta-learner is expected to adapt to, over which its
-    meta-training is amortised (left out: ``test_tasks``). ``log_every``: meta-iterations per point of the logged training curve.
+    meta-training is amortised (left out: ``test_tasks``). ``log_every``: meta-iterations per
+    point of the logged training curve.
     """
 
     model_config = _STRICT
