@@ -682,6 +682,7 @@ def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
     )
     rows = []
     cis = set()
+    timings: set[str] = set()
     for label, meta in methods.items():
         cells = []
         for s in steps:
@@ -699,6 +700,8 @@ def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
             meta.get(k) for k in ("seconds_per_iteration", "peak_memory_mb", "train_kwh_per_task")
         )
         measured, device = meta.get("memory_measured"), meta.get("device")
+        if meta.get("time_measured"):
+            timings.add(f"{label}: {meta['time_measured']}")
         rows.append(
             (
                 label,
@@ -713,9 +716,10 @@ def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
         "After k steps: the test metric after k adaptation steps on each meta-test task's "
         f"support set; intervals: {'; '.join(sorted(c for c in cis if c)) or '-'} (from two "
         "seeds on the t interval over the seeds' means, else over one seed's meta-test tasks). "
-        "ms / iteration: the median meta-training iteration, mean over seeds. Peak memory: "
-        "cuda-max-allocated on a GPU, the autograd graph's tensors on the CPU. kWh / task: the "
-        "final phase's meta-training energy divided by the tasks it served (amortised)."
+        f"ms / iteration, mean over seeds of each seed's {'; '.join(sorted(timings)) or '-'}. "
+        "Peak memory: the tensors one meta-iteration's autograd graph holds when backward "
+        "starts (the CPU has no peak-allocation counter). kWh / task: the final phase's "
+        "meta-training energy divided by the tasks it served (amortised)."
     )
     ratios = (summary.get("meta_ratios") or {}).get("second_over_first_order")
     if ratios:

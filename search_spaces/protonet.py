@@ -16,8 +16,7 @@ import optuna
 from torch import nn
 
 from automl_bench import TaskInfo
-
-CHANNELS = 32
+from automl_bench.meta import make_embedding
 
 
 def space(trial: optuna.Trial) -> dict[str, Any]:
@@ -28,17 +27,7 @@ def space(trial: optuna.Trial) -> dict[str, Any]:
 
 
 def build(config: dict[str, Any], task: TaskInfo) -> nn.Module:
-    layers: list[nn.Module] = [nn.Unflatten(1, (1, task.input_shape[-1]))]
-    channels = 1
-    for _ in range(3):
-        layers += [
-            nn.Conv1d(channels, CHANNELS, 5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool1d(2),
-        ]
-        channels = CHANNELS
-    layers.append(nn.Flatten())
-    return nn.Sequential(*layers)
+    return make_embedding(task.input_shape[-1] if task.input_shape else 40)  # MNIST-1D: 40
 
 
 baseline: dict[str, Any] = {"lr": 1e-3, "meta_batch": 4, "batch_size": 64}
