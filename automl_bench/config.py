@@ -163,8 +163,10 @@ class Meta(BaseModel):
     """A meta-learning family's budget and evaluation (task sinusoid, fewshot_*).
 
     ``iterations``: meta-iterations (outer steps) of each meta-training, search trials and final
-    alike (the MAML paper: 70,000). ``k_shot``: support examples per task (per class for few-shot);
-    ``n_way``: classes per few-shot episode. ``test_tasks``: meta-test tasks the final phase is
+    alike (the MAML paper: 70,000). ``k_shot``: support examples per task (per class for
+    few-shot) in meta-training, and in meta-test unless ``test_k_shot`` is set (the MAML paper
+    meta-trains its sinusoid model with K = 10 and reports K = 5). ``n_way``: classes per
+    few-shot episode. ``test_tasks``: meta-test tasks the final phase is
     scored on (at least 600); ``eval_steps``: adaptation steps the query metric is read after;
     ``primary_steps``: which of them is the test metric. ``verdict.rope_points`` is in the
     family's unit: MSE on sinusoid (0.05 suits), accuracy points on the few-shot families.
@@ -176,6 +178,7 @@ class Meta(BaseModel):
     model_config = _STRICT
     iterations: int = Field(default=2000, gt=0)
     k_shot: int = Field(default=10, gt=0)
+    test_k_shot: int | None = Field(default=None, gt=0)
     n_way: int = Field(default=5, ge=2)
     test_tasks: int = Field(default=600, ge=600)
     eval_steps: list[int] = Field(default_factory=lambda: [1, 5, 10], min_length=1)

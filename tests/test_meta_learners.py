@@ -9,7 +9,13 @@ import torch
 
 from automl_bench.meta.configs import algorithm_config
 from automl_bench.meta.families import META_FAMILIES
-from automl_bench.meta.learners import META_VAL_SEED, MetaBudget, meta_learn, stream_seed
+from automl_bench.meta.learners import (
+    META_VAL_SEED,
+    MetaBudget,
+    SinusoidLearner,
+    meta_learn,
+    stream_seed,
+)
 from automl_bench.meta.sinusoid import META_TEST_SEED, sample_tasks
 
 BASE = {
@@ -69,3 +75,14 @@ def test_scores_carry_an_interval_per_step_and_second_order_holds_more_graph() -
     # the same meta-test tasks for everyone: pretraining scored twice gives the same figures
     again = learners["pretrain_finetune"].score(META_TEST_SEED, 600, (10,))
     assert again == learners["pretrain_finetune"].score(META_TEST_SEED, 600, (10,))
+
+
+def test_meta_test_tasks_can_have_fewer_shots_than_meta_training() -> None:
+    # the MAML paper meta-trains with K = 10 and reports K = 5
+    budget = MetaBudget(iterations=5, k_shot=10, test_k_shot=5)
+    assert budget.eval_k_shot == 5 and MetaBudget(k_shot=10).eval_k_shot == 10
+    family = META_FAMILIES["sinusoid"]
+    learner = meta_learn(
+        family, algorithm_config("maml", BASE), budget, 0, lambda i, v: None, Path(".")
+    )
+    assert isinstance(learner, SinusoidLearner) and learner.k_shot == 5

@@ -18,7 +18,7 @@ figure reported, ``autograd-graph``, for every algorithm alike.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ class MetaBudget:
 
     iterations: int = 2000
     k_shot: int = 10
+    test_k_shot: int | None = None  # support examples of a meta-test task (None: k_shot)
     n_way: int = 5
     test_tasks: int = 600
     eval_steps: tuple[int, ...] = (1, 5, 10)
@@ -68,6 +69,10 @@ class MetaBudget:
         values = dict(meta)
         values["eval_steps"] = tuple(values.get("eval_steps", cls.eval_steps))
         return cls(**values)
+
+    @property
+    def eval_k_shot(self) -> int:
+        return self.test_k_shot or self.k_shot
 
     @property
     def served(self) -> int:
@@ -139,7 +144,8 @@ class FewShotLearner(Learner):
     def score(self, seed: int, n_tasks: int, steps: tuple[int, ...]) -> Scores:
         from automl_bench.meta.protonet import protonet_evaluate
 
-        sampler = _fewshot_split(self.family, self.budget, self.cache, seed).meta_test
+        test_budget = replace(self.budget, k_shot=self.budget.eval_k_shot)
+        sampler = _fewshot_split(self.family, test_budget, self.cache, seed).meta_test
         result = protonet_evaluate(self.model, sampler, n_tasks)
         n = self.budget.n_way * FEWSHOT_QUERY
         return Scores({0: _interval(result.per_episode)}, n_tasks, n_tasks * n)
@@ -206,7 +212,7 @@ def _sinusoid(
         result = pretrain(settings, seed, tasks, on_iteration)
     else:
         result = meta_train(settings, seed, tasks, on_iteration)
-    learner = SinusoidLearner(result.params, algorithm, budget.k_shot, settings.inner_lr)
+    learner = SinusoidLearner(result.params, algorithm, budget.eval_k_shot, settings.inner_lr)
     learner.seconds_per_iteration = result.seconds_per_iteration
     learner.graph_bytes = _sinusoid_graph(algorithm, result.params, settings, tasks)
     return learner
