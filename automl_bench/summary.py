@@ -116,6 +116,9 @@ def meta_block(result: Mapping[str, Any], metric: Metric = ACCURACY) -> dict[str
             "mean": float(result[key]),
             "ci95": [float(low), float(high)] if low is not None and high is not None else None,
         }
+        diverged = result.get(f"{key}_diverged")
+        if diverged:  # tasks whose adaptation blew up: left out of the mean, counted here
+            out["steps"][str(step)]["diverged"] = int(diverged)
     return out
 
 
@@ -170,6 +173,9 @@ def method_meta(studies: list[dict[str, Any]]) -> dict[str, Any] | None:
                 "ci": "t over the meta-test tasks of 1 seed",
                 "seeds": 1,
             }
+        diverged = sum(int(p.get("diverged", 0)) for p in per_seed)
+        if diverged:
+            steps[step]["diverged"] = diverged  # tasks, over all its seeds
     out["steps"] = steps
     return out
 
@@ -683,6 +689,7 @@ def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
     rows = []
     cis = set()
     timings: set[str] = set()
+    any_diverged = False
     for label, meta in methods.items():
         cells = []
         for s in steps:
@@ -695,6 +702,9 @@ def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
             text = value_text(metric, step["mean"])
             if ci and ci[0] is not None and ci[1] is not None:
                 text += f" [{value_text(metric, ci[0])}, {value_text(metric, ci[1])}]"
+            if step.get("diverged"):
+                text += f" ({step['diverged']} diverged*)"
+                any_diverged = True
             cells.append(text)
         spi, mem, kwh = (
             meta.get(k) for k in ("seconds_per_iteration", "peak_memory_mb", "train_kwh_per_task")
@@ -721,6 +731,11 @@ def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
         "starts (the CPU has no peak-allocation counter). kWh / task: the final phase's "
         "meta-training energy divided by the tasks it served (amortised)."
     )
+    if any_diverged:
+        note += (
+            " *Diverged: meta-test tasks (over all seeds) whose adaptation blew up (a non-finite "
+            "query MSE); they are left out of the mean and its interval."
+        )
     ratios = (summary.get("meta_ratios") or {}).get("second_over_first_order")
     if ratios:
         note += " " + meta_ratio_line(ratios)

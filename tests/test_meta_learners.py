@@ -86,3 +86,22 @@ def test_meta_test_tasks_can_have_fewer_shots_than_meta_training() -> None:
         family, algorithm_config("maml", BASE), budget, 0, lambda i, v: None, Path(".")
     )
     assert isinstance(learner, SinusoidLearner) and learner.k_shot == 5
+
+
+def test_tasks_whose_adaptation_diverges_are_counted_and_left_out_of_the_mean() -> None:
+    family = META_FAMILIES["sinusoid"]
+    learner = meta_learn(
+        family,
+        algorithm_config("maml", BASE),
+        MetaBudget(iterations=5),
+        0,
+        lambda i, v: None,
+        Path("."),
+    )
+    assert isinstance(learner, SinusoidLearner)
+    learner.inner_lr = 50.0  # SGD at this rate blows up on every task
+    scores = learner.score(META_TEST_SEED, 600, (0, 10))
+    assert scores.diverged == {0: 0, 10: 600}
+    assert set(scores.per_steps) == {0}  # nothing finite left to average after 10 steps
+    mean, low, high = scores.per_steps[0]
+    assert low < mean < high

@@ -17,8 +17,9 @@ figure reported, ``autograd-graph``, for every algorithm alike.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,10 @@ class Scores:
     per_steps: dict[int, tuple[float, float, float]]
     tasks: int
     predictions: int  # query predictions made, every reading counted
+    # tasks whose adaptation diverged (a non-finite query MSE), per reading: left out of the
+    # mean and reported (SGD at the trained inner lr can blow up on a rare ill-conditioned
+    # support set, more often with fewer shots than meta-training had)
+    diverged: dict[int, int] = field(default_factory=dict)
 
 
 def _interval(values: list[float]) -> tuple[float, float, float]:
@@ -126,8 +131,10 @@ class SinusoidLearner(Learner):
         result = evaluate_adaptation(
             self.params, self.k_shot, n_tasks, steps, self.inner_lr, SINUSOID_QUERY, seed, inner
         )
-        per = {s: _interval(v) for s, v in result.per_task.items()}
-        return Scores(per, n_tasks, n_tasks * SINUSOID_QUERY * len(per))
+        finite = {s: [x for x in v if math.isfinite(x)] for s, v in result.per_task.items()}
+        per = {s: _interval(v) for s, v in finite.items() if v}
+        diverged = {s: n_tasks - len(v) for s, v in finite.items()}
+        return Scores(per, n_tasks, n_tasks * SINUSOID_QUERY * len(per), diverged)
 
     def state(self) -> dict[str, torch.Tensor]:
         return dict(self.params)

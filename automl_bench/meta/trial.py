@@ -96,6 +96,8 @@ def run_meta_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: Wi
             with threadpool_limits(limits=threads), metered(meter, ctx.prices) as inference:
                 scores = learner.score(META_TEST_SEED, budget.test_tasks, budget.eval_steps)
             _test_metrics(closing, metric.test_key, scores.per_steps, budget.primary_steps)
+            for steps, n in scores.diverged.items():
+                closing[f"{metric.test_key}_{steps}step_diverged"] = n
             closing["meta_test_tasks"] = scores.tasks
             closing.update(inference.record.to_result(f"{INFERENCE}_"))
             per_1k = inference.record.scaled(1000 / scores.predictions)
