@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from automl_bench.report import ReportFiles
 
 EXIT_BAD_INPUT = 2
+EXIT_TRIALS_FAILED = 3  # the run finished and its results are written, but some trials failed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,14 +92,31 @@ def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console() if sys.stdout.isatty() else Console(width=170)
-    run_experiment(
+    summary = run_experiment(
         prepared,
         console=console,
         ray_address=args.ray_address,
         tracking_uri=args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
         live=not args.no_live and sys.stdout.isatty(),
     )
+    failed, trials = failed_trials(summary)
+    if failed:
+        print(
+            f"automl-bench: {failed} of {trials} trials failed (their reasons: summary.json, "
+            f"methods.<m>.studies[].failures, and their MLflow runs); exit code "
+            f"{EXIT_TRIALS_FAILED}",
+            file=sys.stderr,
+        )
+        return EXIT_TRIALS_FAILED
     return 0
+
+
+def failed_trials(summary: dict[str, Any]) -> tuple[int, int]:
+    """(failed trials, all trials) of a finished run: search trials and final trainings."""
+    studies = [s for m in summary["methods"].values() for s in m["studies"]]
+    failed = sum(len(s.get("failures", [])) for s in studies)
+    finals = sum(1 for s in studies if s.get("test_metric") is not None or s.get("failures"))
+    return failed, sum(int(s["trials"]) for s in studies) + finals
 
 
 def _report(args: argparse.Namespace) -> int:

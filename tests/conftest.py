@@ -37,10 +37,12 @@ def _run_cli(
     *args: str,
     env: dict[str, str] | None = None,
     prefix: tuple[str, ...] = (),
+    expect_rc: int = 0,
 ) -> subprocess.CompletedProcess[str]:
     """Write ``config`` to ``folder`` and run ``automl-bench run`` on it in a real process,
     from the repository root, with no cluster or tracking server inherited from the caller.
-    ``prefix`` goes before the command (a wrapper such as ``unshare``)."""
+    ``prefix`` goes before the command (a wrapper such as ``unshare``); ``expect_rc``: the exit
+    code it must end with (3: finished, with failed trials)."""
     path = folder / f"{config['experiment']}.yaml"
     path.write_text(yaml.safe_dump(config))
     drop = ("RAY_ADDRESS", "MLFLOW_TRACKING_URI")
@@ -54,7 +56,7 @@ def _run_cli(
         timeout=600,
         env=full_env,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.returncode == expect_rc, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
 
