@@ -63,9 +63,10 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
         )
     if config.data_dir is not None:  # an image task's folder: its layout checked here
         from automl_bench.tasks import get_task
+        from automl_bench.tasks.folders import check_contents
 
         config.data_dir = str(resolve_path(config.data_dir, path, "data_dir"))
-        get_task(config.task, config.data_dir)
+        check_contents(get_task(config.task, config.data_dir))  # every file read once, here
     primary = load_search_space(resolve_path(config.space, path, "space"), "space")
     spaces = {primary.name: primary}
     for i, ref in enumerate(config.reference_spaces):
@@ -134,6 +135,14 @@ class _Recorder:
 
     def trial_started(self, trial_id: str, job: TrialJob) -> None:
         study = self.studies[job.study]
+        if trial_id in self.history:  # started again: its worker was lost, Tune retries it
+            self.tracking.end_run(
+                self.run_ids[trial_id],
+                "KILLED",
+                None,
+                self.history.pop(trial_id),
+                {"trial_status": "lost", "failure_reason": "its worker was lost; run again"},
+            )
         self.run_ids[trial_id] = self.tracking.start_run(
             name=f"{job.study} {job.phase} {trial_id}",
             tags={
@@ -349,6 +358,11 @@ def run_experiment(
             deploy_cost=deploy_cost,
             metering={"meter_start_s": meter_start_s, "measured_from_s": meter_start - started},
         )
+        for node_id in meters.lost:  # its trials were run again elsewhere (Tune's retries)
+            summary["cost"]["warnings"].append(
+                f"node {node_id} was lost during the run: its meter went with it, so what it "
+                "spent (the lost trials' partial work included) is not in these figures"
+            )
         # results in long format, and the verdict read back from them alone
         archive_previous(exp_dir)
         # a meta-learning family has no constant predictor (its tasks are drawn, not one set)

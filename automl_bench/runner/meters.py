@@ -13,7 +13,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,23 @@ class NodeMeters:
 
     actors: dict[str, Any]
 
+    lost: list[str] = field(default_factory=list)  # nodes whose meter went with them
+
     def totals(self) -> dict[str, NodeTotals]:
-        ids = list(self.actors)
-        return dict(zip(ids, ray.get([self.actors[i].totals.remote() for i in ids]), strict=True))
+        """Each live node's totals; a node lost during the run (its meter with it) is left out
+        and named in ``lost``: what it spent is not measured."""
+        out: dict[str, NodeTotals] = {}
+        for node_id, actor in self.actors.items():
+            try:
+                out[node_id] = ray.get(actor.totals.remote())
+            except ray.exceptions.RayError:
+                self._lose(node_id)
+        return out
+
+    def _lose(self, node_id: str) -> None:
+        if node_id not in self.lost:
+            logger.warning("node %s was lost: its meter is gone, its energy not measured", node_id)
+            self.lost.append(node_id)
 
     def collect(self, keys: set[str], timeout_s: float = 30.0) -> dict[str, dict[str, Any]]:
         """The closing results deposited under ``keys`` on any node, waiting up to
@@ -78,8 +92,13 @@ class NodeMeters:
         deadline = time.monotonic() + timeout_s
         while True:
             wanted = sorted(keys - set(found))
-            for part in ray.get([a.collect.remote(wanted) for a in self.actors.values()]):
-                found.update(part)
+            for node_id, actor in self.actors.items():
+                if node_id in self.lost:
+                    continue
+                try:
+                    found.update(ray.get(actor.collect.remote(wanted)))
+                except ray.exceptions.RayError:
+                    self._lose(node_id)
             if len(found) == len(keys) or time.monotonic() > deadline:
                 return found
             time.sleep(0.2)

@@ -179,6 +179,8 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         key = job.study
         if job.phase != SEARCH:
             return
+        # a trial that failed on its own ends normally for Tune, its closing result saying so
+        error = error or (result or {}).get("trial_status") == "failed"
         if key in self._optuna:
             with metered(self._meter, self._prices) as spent:
                 self._optuna[key].on_trial_complete(

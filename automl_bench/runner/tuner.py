@@ -24,6 +24,8 @@ from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
 from automl_bench.trial import SEARCH, TrialContext, TrialJob, run_trial
 
+RETRIES_ON_LOST_WORKER = 2  # a trial's own exceptions are never retried (see _trainable)
+
 # Tune's own bookkeeping keys, left out of what listeners and outcomes see.
 _TUNE_KEYS = frozenset(
     {
@@ -46,14 +48,18 @@ _TUNE_KEYS = frozenset(
 
 
 def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
+    closed: list[bool] = []  # the closing result (with its trial_status) went out
+
     def report(metrics: dict[str, Any], model_dir: Path | None) -> None:
         if model_dir is None:
             tune.report(metrics)
-            return
-        try:
-            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(model_dir)))
-        finally:
-            shutil.rmtree(model_dir, ignore_errors=True)
+        else:
+            try:
+                tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(str(model_dir)))
+            finally:
+                shutil.rmtree(model_dir, ignore_errors=True)
+        if "trial_status" in metrics:
+            closed.append(True)
 
     meter = RayWindowMeter(ctx.cpus_per_trial, ctx.gpus_per_trial)
     trial_id = str(tune.get_context().get_trial_id())
@@ -65,7 +71,14 @@ def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
         meter.deposit(trial_id, closing)
         stopped.append(True)
 
-    run_trial(TrialJob(**config), ctx, report, meter, on_stopped=on_stopped)
+    try:
+        run_trial(TrialJob(**config), ctx, report, meter, on_stopped=on_stopped)
+    except Exception:
+        # The trial's own failure (an exception, a NaN loss), once its closing result has said
+        # so, is an outcome, not an error for Tune: it ends normally, so that Tune's retries
+        # (FailureConfig) are left for what kills a trial from outside (a lost node or worker).
+        if not closed:
+            raise
     if stopped:
         # Leave the way Ray's own report would have: returning would make Ray report once more
         # on a session it has ended, and wait for ever.
@@ -226,7 +239,8 @@ def run_trials(
             storage_path=str(storage_path),
             callbacks=[events],
             verbose=0,
-            failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+            # a trial whose worker or node was lost is run again from the start, elsewhere
+            failure_config=tune.FailureConfig(max_failures=RETRIES_ON_LOST_WORKER, fail_fast=False),
         ),
     )
     tuner.fit()
