@@ -52,6 +52,18 @@ def proxy_activations() -> tuple[type[Any], ...]:
     return (*default_activations(), nn.GELU, nn.SiLU, nn.Tanh)
 
 
+class TrialTimeout(Exception):
+    """The trial ran past its time limit (``budget.trial_timeout_s``): it fails, and says so."""
+
+
+def check_time(started: float, limit: float | None) -> None:
+    """Raise TrialTimeout once ``limit`` seconds have passed since ``started`` (monotonic)."""
+    if limit is not None:
+        used = time.monotonic() - started
+        if used > limit:
+            raise TrialTimeout(f"ran {used:.1f} s, past its limit of {limit:g} s")
+
+
 class StoppedByScheduler(Exception):
     """The scheduler stopped this trial: it ran the epochs it reported, no more."""
 
@@ -86,6 +98,7 @@ class TrialContext:
     # (``epoch_history``); 0 reports every epoch on its own.
     report_interval_s: float = 1.0
     meta: dict[str, Any] | None = None  # a meta-learning family's budget (config ``meta:``)
+    timeout_s: float | None = None  # a trial's time limit (config budget.trial_timeout_s)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -132,7 +145,9 @@ def run_trial(
     model_dir: Path | None = None
     model: Any = None
     x_test: Any = None
+    started = time.monotonic()
     with threadpool_limits(limits=threads), metered(meter, ctx.prices) as measurement:
+        closing["torch_threads"] = torch.get_num_threads()  # capped at the CPUs it was given
         try:
             space = load_search_space(ctx.spaces[job.space])
             data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device, ctx.data_dir)
@@ -153,6 +168,7 @@ def run_trial(
                 nonlocal last_report, epochs_done
                 epochs_done = m.epoch
                 pending.append(m.to_dict())
+                check_time(started, ctx.timeout_s)
                 if time.monotonic() - last_report >= ctx.report_interval_s:
                     try:
                         report(
@@ -201,6 +217,7 @@ def run_trial(
             error = exc
             closing["trial_status"] = "failed"
             closing["failure_reason"] = failure_reason(exc)
+            closing["epochs_run"] = epochs_done  # what it ran before it failed
     closing["epoch_history"] = pending
     closing.update(measurement.record.to_result())
     if stopped:

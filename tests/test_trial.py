@@ -14,7 +14,7 @@ from automl_bench.cost.node_meter import NodeMeter
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.sources import CodeCarbonSource
 from automl_bench.cost.window import LocalWindowMeter
-from automl_bench.trial import TrialContext, TrialJob, run_trial
+from automl_bench.trial import TrialContext, TrialJob, TrialTimeout, run_trial
 
 PRICES = Prices(
     gpu_hour_usd=4.0,
@@ -156,3 +156,17 @@ def test_a_failing_trial_reports_its_reason_and_cost_then_raises(
     assert reports[0]["trial_status"] == "failed"
     assert reports[0]["failure_reason"] == "ValueError: this configuration is meant to fail"
     assert reports[0]["wall_s"] > 0 and "energy_kwh" in reports[0]
+
+
+def test_a_trial_past_its_time_limit_fails_with_the_time_it_used(
+    ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
+) -> None:
+    job = TrialJob("random/seed=0", "random", 0, "search", "mlp", _baseline(repo_root))
+    reports: list[dict[str, Any]] = []
+    limited = replace(ctx, epochs=50, timeout_s=0.05)  # far more epochs than the limit allows
+    with pytest.raises(TrialTimeout, match=r"past its limit of 0\.05 s"):
+        run_trial(job, limited, lambda metrics, _: reports.append(metrics), meter)
+    closing = reports[-1]
+    assert closing["trial_status"] == "failed" and "TrialTimeout" in closing["failure_reason"]
+    assert closing["wall_s"] > 0.05 and 1 <= closing["epochs_run"] < 50
+    assert closing["torch_threads"] == 1  # capped at the one CPU it was given

@@ -32,7 +32,15 @@ from automl_bench.meta.families import META_FAMILIES
 from automl_bench.meta.learners import META_VAL_SEED, Learner, MetaBudget, meta_learn
 from automl_bench.meta.sinusoid import META_TEST_SEED
 from automl_bench.seeding import init_seed
-from automl_bench.trial import FINAL, INFERENCE, SEARCH, Reporter, TrialContext, TrialJob
+from automl_bench.trial import (
+    FINAL,
+    INFERENCE,
+    SEARCH,
+    Reporter,
+    TrialContext,
+    TrialJob,
+    check_time,
+)
 
 MEMORY_MEASURED = "autograd-graph"  # see meta/learners.py: no peak counter on CPU
 
@@ -49,13 +57,15 @@ def run_meta_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: Wi
     metric = family.metric
     budget = MetaBudget.from_config(ctx.meta or {})
     closing: dict[str, Any] = {"phase": job.phase, "trial_status": "ok", "meta_device": "cpu"}
+    closing["torch_threads"] = torch.get_num_threads()
     pending: list[dict[str, float]] = []
     window: list[float] = []
-    last_report = time.monotonic()
+    last_report = started = time.monotonic()
 
     def on_iteration(i: int, loss: float) -> None:
         nonlocal last_report
         window.append(loss)
+        check_time(started, ctx.timeout_s)
         if i % budget.log_every and i != budget.iterations:
             return
         pending.append({"epoch": i, "meta_train_loss": sum(window) / len(window)})
