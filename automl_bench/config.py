@@ -1,4 +1,4 @@
-"""Experiment configuration: the only module that reads YAML (``yaml.safe_load``).
+"""Experiment configuration: the only module that reads YAML (``yaml.SafeLoader``).
 
 A config file maps one-to-one onto ``ExperimentConfig``. Anything wrong is a ``ConfigError``
 that names the field and what is allowed, raised before anything starts.
@@ -7,6 +7,7 @@ that names the field and what is allowed, raised before anything starts.
 from __future__ import annotations
 
 import importlib.util
+import reprlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,17 @@ from automl_bench.metric import reference_method
 from automl_bench.tasks import FOLDER_TASKS, TASKS
 from automl_bench.tasks.base import TaskInfo
 
-_STRICT = ConfigDict(extra="forbid", strict=True)
+# NaN and infinity are no number a field takes (YAML reads .nan and .inf as floats)
+_STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+_SHOWN = reprlib.Repr()  # what a message quotes of a value: bounded, however big or deep it is
+_SHOWN.maxstring = _SHOWN.maxother = 80
+_SHOWN.maxlevel = 2
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 6
+
+
+def shown(value: object) -> str:
+    return _SHOWN.repr(value)
 
 
 class Budget(BaseModel):
@@ -69,7 +80,7 @@ class Cost(BaseModel):
         if value not in known_countries():
             raise ValueError(
                 "must be an ISO 3166-1 alpha-3 code with a known grid carbon intensity "
-                f"(such as USA, FRA, DEU, GBR), got {value!r}"
+                f"(such as USA, FRA, DEU, GBR), got {shown(value)}"
             )
         return value
 
@@ -198,6 +209,9 @@ class Meta(BaseModel):
         return self
 
 
+MAX_SEED = 2**31
+
+
 class Tracking(BaseModel):
     model_config = _STRICT
     uri: str | None = None  # None: SQLite under output_dir (an absolute URI)
@@ -229,7 +243,7 @@ class ExperimentConfig(BaseModel):
     def _known_task(cls, value: str) -> str:
         if value not in TASKS and value not in FOLDER_TASKS and value not in META_FAMILIES:
             known = ", ".join([*TASKS, *FOLDER_TASKS, *META_FAMILIES])
-            raise ValueError(f"must be one of {known}, got {value!r}")
+            raise ValueError(f"must be one of {known}, got {shown(value)}")
         return value
 
     @field_validator("methods")
@@ -237,7 +251,7 @@ class ExperimentConfig(BaseModel):
     def _known_methods(cls, value: list[str]) -> list[str]:
         for name in value:
             if name not in METHODS:
-                raise ValueError(f"must each be one of {', '.join(METHODS)}, got {name!r}")
+                raise ValueError(f"must each be one of {', '.join(METHODS)}, got {shown(name)}")
         if len(set(value)) != len(value):
             raise ValueError(f"must not repeat a method, got {value}")
         return value
@@ -245,8 +259,9 @@ class ExperimentConfig(BaseModel):
     @field_validator("seeds")
     @classmethod
     def _distinct_seeds(cls, value: list[int]) -> list[int]:
-        if any(s < 0 for s in value) or len(set(value)) != len(value):
-            raise ValueError(f"must be distinct integers >= 0, got {value}")
+        # below 2**31: a seed (plus the final phase's offset) must fit NumPy's 32-bit seeds
+        if any(not 0 <= s < MAX_SEED for s in value) or len(set(value)) != len(value):
+            raise ValueError(f"must be distinct integers from 0 to {MAX_SEED - 1}, got {value}")
         return value
 
     @model_validator(mode="after")
@@ -276,6 +291,39 @@ class ExperimentConfig(BaseModel):
         return self.budget.epochs or self._info.default_epochs
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key written twice in one mapping (PyYAML keeps the
+    last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: SafeLoader says so, as a YAML error
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that also refuses duplicate keys. Any failure is a ``yaml.YAMLError``:
+    nesting deeper than Python's recursion limit, a tag whose value PyYAML cannot build."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python tags
+    except yaml.YAMLError:
+        raise
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
+    except Exception as exc:  # a tag PyYAML cannot build (!!int abc, !!timestamp x): bad YAML too
+        raise yaml.YAMLError(f"{type(exc).__name__}: {exc}") from None
+
+
 def read_yaml(path: Path, field: str = "config") -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -284,11 +332,13 @@ def read_yaml(path: Path, field: str = "config") -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(field, f"{path.name} is not UTF-8 text (a YAML file)") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = _load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(field, f"{path.name} is not valid YAML{where}") from None
+        problem = getattr(exc, "problem", None)
+        why = f" ({problem})" if isinstance(problem, str) and "duplicate key" in problem else ""
+        raise ConfigError(field, f"{path.name} is not valid YAML{where}{why}") from None
     if not isinstance(raw, dict):
         raise ConfigError(
             field, f"{path.name} must hold a mapping of fields, got {type(raw).__name__}"
@@ -303,7 +353,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
         if not sep or not key.strip():
             raise ConfigError("--set", f"expects key=value (such as budget.trials=4), got {item!r}")
         try:
-            value = yaml.safe_load(text)
+            value = _load_yaml(text)
         except yaml.YAMLError:
             raise ConfigError(
                 "--set", f"the value of {key!r} is not valid YAML: {text!r}"
@@ -328,7 +378,7 @@ def _describe(error: Any, model: type[BaseModel], others: Sequence[Any] = ()) ->
         same = [e for e in (error, *others) if [str(p) for p in e["loc"]][:-1] == loc[:-1]]
         wanted = sorted({_UNION_TAGS.get(str(e["loc"][-1]), str(e["loc"][-1])) for e in same})
         field = ".".join(loc[:-1])
-        return ConfigError(field, f"must be {' or '.join(wanted)}, got {error.get('input')!r}")
+        return ConfigError(field, f"must be {' or '.join(wanted)}, got {shown(error.get('input'))}")
     field = ".".join(loc) or "config"
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -340,7 +390,7 @@ def _describe(error: Any, model: type[BaseModel], others: Sequence[Any] = ()) ->
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind.startswith(("value_error", "assertion_error")):
         return ConfigError(field, message)
-    return ConfigError(field, f"{message}, got {error.get('input')!r}")
+    return ConfigError(field, f"{message}, got {shown(error.get('input'))}")
 
 
 def _allowed(model: type[BaseModel], path: list[str]) -> list[str]:
@@ -358,6 +408,12 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
         errors = exc.errors()
         raise _describe(errors[0], ExperimentConfig, errors[1:]) from None
     check_methods_for_task(config)
+    if config.data_dir is not None and config.task not in FOLDER_TASKS:
+        raise ConfigError(
+            "data_dir",
+            f"only the image tasks ({', '.join(FOLDER_TASKS)}) read a folder; task "
+            f"{config.task!r} does not: leave data_dir out",
+        )
     return config
 
 
@@ -416,11 +472,14 @@ def resolve_path(value: str, config_path: Path, field: str) -> Path:
         folder = config_path.resolve().parent
         tried = [Path.cwd() / candidate, folder / candidate, folder.parent / candidate]
     for path in tried:
-        if path.exists():
-            return path.resolve()
+        try:
+            if path.exists():
+                return path.resolve()
+        except (OSError, RuntimeError):  # a name too long, a symlink loop: not a file here
+            continue
     raise ConfigError(
         field,
-        f"file {value!r} does not exist (looked in {', '.join(str(p.parent) for p in tried)})",
+        f"file {shown(value)} does not exist (looked in {', '.join(str(p.parent) for p in tried)})",
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+MAX_MESSAGE = 1000  # characters of a message; the rest is cut
+
 
 class ConfigError(ValueError):
     """Bad user input, found before anything starts.
@@ -13,8 +15,12 @@ class ConfigError(ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        self.message = " ".join(message.split())  # always one line, whatever it quotes
-        super().__init__(f"{field}: {self.message}")
+        one_line = " ".join(message.split())  # always one line, whatever it quotes
+        if len(one_line) > MAX_MESSAGE:  # and a readable one, however long what it quotes
+            one_line = f"{one_line[: MAX_MESSAGE - 40]}... ({len(one_line)} characters in all)"
+        self.message = one_line
+        shown = field if len(field) <= 100 else f"{field[:60]}...({len(field)} characters)"
+        super().__init__(f"{' '.join(shown.split())}: {self.message}")
 
     def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str]]:
         # Rebuilt from both fields when pickled or copied (Ray does both with trial errors).

@@ -128,11 +128,27 @@ def check_baseline_in_space(space: SearchSpace, field: str = "space") -> None:
         with warnings.catch_warnings():
             # FixedTrial only warns about a value outside a distribution: here that is an error.
             warnings.simplefilter("error", UserWarning)
-            sampled = sample_config(space.space, optuna.trial.FixedTrial(space.baseline))
-    except (Exception, SystemExit) as exc:  # the user's code: any failure is a bad space file
+            fixed = optuna.trial.FixedTrial(space.baseline)
+            sampled = sample_config(space.space, fixed)
+    except KeyboardInterrupt:  # Ctrl-C, or code that acts as if it were: an interruption
+        raise
+    except BaseException as exc:  # the user's code: any failure is a bad space file
         raise ConfigError(
             field, f"{space.path.name}: the baseline is not a point of the space ({exc})"
         ) from None
+    for name, dist in fixed.distributions.items():  # FixedTrial keeps "16" for an int: refuse
+        value = space.baseline.get(name)
+        wanted: tuple[type, ...] | None = None
+        if isinstance(dist, optuna.distributions.IntDistribution):
+            wanted = (int,)
+        elif isinstance(dist, optuna.distributions.FloatDistribution):
+            wanted = (int, float)
+        if wanted is not None and (isinstance(value, bool) or not isinstance(value, wanted)):
+            raise ConfigError(
+                field,
+                f"{space.path.name}: the baseline's {name!r} must be a number "
+                f"({' or '.join(t.__name__ for t in wanted)}), got {value!r}",
+            )
     differs = {k: v for k, v in space.baseline.items() if k not in sampled or sampled[k] != v}
     if differs:
         raise ConfigError(
@@ -179,7 +195,9 @@ def _import_file(path: Path, field: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except (Exception, SystemExit) as exc:  # the user's code, not ours: report, don't exit
+    except KeyboardInterrupt:  # Ctrl-C, or code that acts as if it were: an interruption
+        raise
+    except BaseException as exc:  # the user's code, not ours (SystemExit too): report, don't exit
         raise ConfigError(
             field, f"importing {path.name} failed: {type(exc).__name__}: {exc}"
         ) from None

@@ -318,6 +318,16 @@ def _visible(name: str) -> bool:
 def _scan_split(root: Path, field: str) -> tuple[list[str], list[tuple[Path, int]]]:
     """Class names (sorted) and (file, label) pairs of one ``<root>/<class>/<images>`` tree.
     Only images directly in a class folder count; other files and hidden entries are skipped."""
+    try:
+        return _scan_entries(root, field)
+    except OSError as e:  # an entry that cannot be read: a symlink loop, no permission
+        where = e.filename if e.filename is not None else root
+        raise ConfigError(
+            field, f"'{where}' cannot be read ({e.strerror or e}); {IMAGE_LAYOUT}"
+        ) from e
+
+
+def _scan_entries(root: Path, field: str) -> tuple[list[str], list[tuple[Path, int]]]:
     with os.scandir(root) as it:
         classes = sorted(e.name for e in it if _visible(e.name) and e.is_dir())
     if len(classes) < 2:
@@ -467,3 +477,12 @@ def open_folder_task(
     raise ConfigError(
         "task", f"{kind!r} is not a folder task; expected one of {', '.join(FOLDER_TASKS)}"
     )
+
+
+def check_contents(task: object) -> None:
+    """Read every file of a folder task once, so that a corrupt one (a truncated pickle or image)
+    is refused before anything starts, not mid-run; other tasks have nothing to read."""
+    if isinstance(task, Cifar10Folder):
+        task._decode()
+    elif isinstance(task, ImageFolder):
+        task.arrays(Path(os.devnull))  # nothing cached: an ImageFolder has no cache
