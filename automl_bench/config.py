@@ -1,4 +1,4 @@
-"""Experiment configuration: the only module that reads YAML (``yaml.SafeLoader``).
+"""Experiment configuration: the only module that reads YAML (``yaml.safe_load``).
 
 A config file maps one-to-one onto ``ExperimentConfig``. Anything wrong is a ``ConfigError``
 that names the field and what is allowed, raised before anything starts.
@@ -40,12 +40,15 @@ def shown(value: object) -> str:
 class Budget(BaseModel):
     """Per study: ``trials`` search trials; per trial and final training: ``epochs``.
 
-    Left out, each comes from the task's default budget.
+    Left out, each comes from the task's default budget. ``trial_timeout_s``: a trial still
+    training after this many seconds is stopped at its next epoch (or meta-iteration) and
+    recorded as failed, with the time it used; null: no limit.
     """
 
     model_config = _STRICT
     trials: int | None = Field(default=None, gt=0)
     epochs: int | None = Field(default=None, gt=0)
+    trial_timeout_s: float | None = Field(default=None, gt=0)
 
 
 class Resources(BaseModel):
@@ -291,31 +294,40 @@ class ExperimentConfig(BaseModel):
         return self.budget.epochs or self._info.default_epochs
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key written twice in one mapping (PyYAML keeps the
-    last one silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:  # an unhashable key: SafeLoader says so, as a YAML error
-                break
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
+def _duplicate_key(root: yaml.Node | None) -> yaml.Node | None:
+    """The first key written twice in one mapping of the composed document (PyYAML's loaders
+    keep the last one silently), or None. Composing builds no Python object, so this is safe;
+    each node is visited once, however many aliases point at it."""
+    seen: set[int] = set()
+    todo = [root] if root is not None else []
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if (key.tag, key.value) in keys:
+                        return key
+                    keys.add((key.tag, key.value))
+                todo += [key, value]
+        elif isinstance(node, yaml.SequenceNode):
+            todo += node.value
+    return None
 
 
 def _load_yaml(text: str) -> Any:
-    """``yaml.safe_load`` that also refuses duplicate keys. Any failure is a ``yaml.YAMLError``:
+    """``yaml.safe_load``, after refusing duplicate keys. Any failure is a ``yaml.YAMLError``:
     nesting deeper than Python's recursion limit, a tag whose value PyYAML cannot build."""
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python tags
+        duplicate = _duplicate_key(yaml.compose(text, Loader=yaml.SafeLoader))
+        if duplicate is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {duplicate.value!r}", duplicate.start_mark
+            )
+        return yaml.safe_load(text)
     except yaml.YAMLError:
         raise
     except RecursionError:
