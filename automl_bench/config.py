@@ -41,8 +41,9 @@ class Budget(BaseModel):
     """Per study: ``trials`` search trials; per trial and final training: ``epochs``.
 
     Left out, each comes from the task's default budget. ``trial_timeout_s``: a trial still
-    training after this many seconds is stopped at its next epoch (or meta-iteration) and
-    recorded as failed, with the time it used; null: no limit.
+    training after this many seconds is stopped at its next epoch (or meta-iteration), or killed
+    min(60 s, the limit) later if it cannot stop (``runner/watchdog.py``), and recorded as failed
+    with the time it used; null: no limit.
     """
 
     model_config = _STRICT

@@ -20,6 +20,7 @@ from automl_bench.outcome import TrialListener, TrialOutcome
 from automl_bench.runner.meters import RayWindowMeter
 from automl_bench.runner.schedulers import StudyScheduler
 from automl_bench.runner.searcher import StudySearcher
+from automl_bench.runner.watchdog import Watchdog, forget_killed, killed_result
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
 from automl_bench.trial import SEARCH, TrialContext, TrialJob, run_trial
@@ -71,14 +72,24 @@ def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
         meter.deposit(trial_id, closing)
         stopped.append(True)
 
+    job = TrialJob(**config)
+    earlier = killed_result(trial_id) if ctx.timeout_s is not None else None
+    if earlier is not None:  # an attempt ran past its time limit and was killed: say so, once
+        tune.report(earlier)
+        forget_killed(trial_id)
+        return
+    watchdog = Watchdog(trial_id, job.phase, ctx.timeout_s) if ctx.timeout_s else None
     try:
-        run_trial(TrialJob(**config), ctx, report, meter, on_stopped=on_stopped)
+        run_trial(job, ctx, report, meter, on_stopped=on_stopped)
     except Exception:
         # The trial's own failure (an exception, a NaN loss), once its closing result has said
         # so, is an outcome, not an error for Tune: it ends normally, so that Tune's retries
         # (FailureConfig) are left for what kills a trial from outside (a lost node or worker).
         if not closed:
             raise
+    finally:
+        if watchdog is not None:
+            watchdog.done()
     if stopped:
         # Leave the way Ray's own report would have: returning would make Ray report once more
         # on a session it has ended, and wait for ever.
