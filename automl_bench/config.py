@@ -53,12 +53,34 @@ class Budget(BaseModel):
 
 
 class Resources(BaseModel):
-    """What one trial holds (fractions of a GPU allowed), and how many trials run at once."""
+    """What one trial holds (fractions of a GPU allowed), and how many trials run at once.
+
+    ``trials_per_gpu``: pack that many trials onto each GPU (``gpus_per_trial`` = 1 / it). Ray's
+    fractional GPUs isolate no memory: a trial that runs out of it fails alone, recorded.
+    """
 
     model_config = _STRICT
     cpus_per_trial: float = Field(default=1.0, gt=0)
     gpus_per_trial: float = Field(default=0.0, ge=0)
+    trials_per_gpu: int | None = Field(default=None, ge=1, le=100)
     max_concurrent_trials: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _packing(self) -> Resources:
+        if self.trials_per_gpu is not None:
+            share = 1.0 / self.trials_per_gpu
+            if self.gpus_per_trial not in (0.0, share):
+                raise ValueError(
+                    f"give gpus_per_trial ({self.gpus_per_trial:g}) or trials_per_gpu "
+                    f"({self.trials_per_gpu}), not both"
+                )
+            self.gpus_per_trial = share
+        elif self.gpus_per_trial > 1 and self.gpus_per_trial != int(self.gpus_per_trial):
+            raise ValueError(
+                "gpus_per_trial above 1 must be a whole number of GPUs, "
+                f"got {self.gpus_per_trial:g}"
+            )
+        return self
 
 
 class Cost(BaseModel):

@@ -449,3 +449,24 @@ def test_config_errors_survive_pickling_and_copying() -> None:
     for clone in (pickle.loads(pickle.dumps(error)), copy.copy(error)):
         assert isinstance(clone, ConfigError)
         assert (clone.field, clone.message, str(clone)) == (error.field, error.message, str(error))
+
+
+def test_trials_per_gpu_becomes_a_fractional_gpu_share() -> None:
+    raw = {
+        "experiment": "p",
+        "task": "wine",
+        "space": "search_spaces/mlp.py",
+        "methods": ["baseline"],
+        "seeds": [0],
+    }
+    packed = parse_config({**raw, "resources": {"trials_per_gpu": 8}})
+    assert packed.resources.gpus_per_trial == 0.125
+    assert parse_config(raw).resources.gpus_per_trial == 0.0
+    for resources, words in (
+        ({"trials_per_gpu": 8, "gpus_per_trial": 0.5}, "not both"),
+        ({"trials_per_gpu": 0}, "greater than or equal to 1"),
+        ({"gpus_per_trial": 1.5}, "whole number"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            parse_config({**raw, "resources": resources})
+        assert caught.value.field.startswith("resources") and words in caught.value.message
