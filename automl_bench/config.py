@@ -473,12 +473,10 @@ def check_methods_for_task(config: ExperimentConfig) -> None:
                 f"{name} is a meta-learning method: it runs on a task family "
                 f"({', '.join(META_FAMILIES)}), not on task {config.task!r}",
             )
-        searchable = (
-            name in _SEARCHES_ON_META and family is not None and family.metric.name == "mse"
-        )
+        searchable = name in _SEARCHES_ON_META and family is not None and family.searchable
         if family is not None and not searchable and name not in family.algorithms:
             allowed = [*family.algorithms]
-            if family.metric.name == "mse":  # a search over the meta-learner's settings
+            if family.searchable:  # a search over the meta-learner's settings
                 allowed += _SEARCHES_ON_META
             raise ConfigError(
                 "methods", f"task {config.task!r} runs {', '.join(allowed)}; got {name!r}"

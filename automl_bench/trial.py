@@ -207,7 +207,7 @@ def run_trial(
             if job.phase == FINAL:
                 test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
                 closing["test_loss"], closing["test_accuracy"] = test_loss, test_accuracy
-                model_dir = _save_model(model, job)
+                model_dir = save_model(model.state_dict(), job)
         except StoppedByScheduler as exc:
             stopped = True
             closing.update(trial_status="stopped", stop_reason=str(exc), epochs_run=epochs_done)
@@ -288,10 +288,11 @@ def _one_shot(
     return result.history
 
 
-def _save_model(model: Any, job: TrialJob) -> Path:
+def save_model(state: dict[str, Any], job: TrialJob) -> Path:
+    """A final model's weights (``model.pt``) and configuration, in a folder of their own."""
     import torch
 
     out = Path(tempfile.mkdtemp(prefix="automl-bench-model-"))
-    torch.save(model.state_dict(), out / "model.pt")
+    torch.save(state, out / "model.pt")
     (out / "config.json").write_text(json.dumps({"space": job.space, "config": job.config}))
     return out

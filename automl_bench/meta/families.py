@@ -21,6 +21,8 @@ class MetaFamily:
     metric: Metric
     algorithms: tuple[str, ...]  # the meta-learning methods that run on it
     description: str
+    # it has a meta-validation split, so a search (random, tpe, warmstart) can score trials
+    searchable: bool = False
 
 
 _FEWSHOT_ALGORITHMS = ("protonet", "pretrain_finetune")
@@ -34,6 +36,7 @@ META_FAMILIES: dict[str, MetaFamily] = {
             ("maml", "fomaml", "reptile", "anil", "pretrain_finetune"),
             "sinusoid regression as in the MAML paper: amplitude U[0.1, 5], phase U[0, pi], "
             "x U[-5, 5]; query MSE after adapting on K support points",
+            searchable=True,
         ),
         MetaFamily(
             FEWSHOT_MNIST1D,

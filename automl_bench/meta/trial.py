@@ -22,7 +22,6 @@ reported as it trains (``epoch`` is the meta-iteration: MLflow's step).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from automl_bench.trial import (
     TrialContext,
     TrialJob,
     check_time,
+    save_model,
 )
 
 MEMORY_MEASURED = "autograd-graph"  # see meta/learners.py: no peak counter on CPU
@@ -79,7 +79,7 @@ def run_meta_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: Wi
     learner: Learner | None = None
     with threadpool_limits(limits=threads), metered(meter, ctx.prices) as measurement:
         try:
-            if job.phase == SEARCH and metric.name != "mse":
+            if job.phase == SEARCH and not family.searchable:
                 raise ValueError(f"{family.name}: no meta-validation split to search on")
             seed = init_seed(job.seed, job.phase)
             learner = meta_learn(
@@ -120,7 +120,7 @@ def run_meta_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: Wi
             closing["meta_train_usd_per_task"] = train.usd / served
             closing["meta_train_wall_s_per_task"] = train.wall_s / served
             closing["meta_adapt_kwh_per_task"] = inference.record.energy_kwh / scores.tasks
-            model_dir = _save(learner, job)
+            model_dir = save_model(learner.state(), job)
         except Exception as exc:  # meta-trained but not scored: the trial failed
             error = exc
             closing["trial_status"] = "failed"
@@ -144,14 +144,3 @@ def _test_metrics(
         closing[f"{key}_{steps}step_high"] = high
     chosen = per_steps.get(primary) or next(iter(per_steps.values()))
     closing[key] = chosen[0]
-
-
-def _save(learner: Learner, job: TrialJob) -> Path:
-    import json
-
-    import torch
-
-    out = Path(tempfile.mkdtemp(prefix="automl-bench-model-"))
-    torch.save(learner.state(), out / "model.pt")
-    (out / "config.json").write_text(json.dumps({"space": job.space, "config": job.config}))
-    return out
