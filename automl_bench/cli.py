@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
                 help="MLflow tracking URI (default: MLFLOW_TRACKING_URI, else SQLite under runs/)",
             )
             p.add_argument("--no-live", action="store_true", help="no live progress display")
+            p.add_argument(
+                "--resume",
+                action="store_true",
+                help="carry on the unfinished run of this config (its driver was killed): "
+                "finished trials are kept, the rest run",
+            )
     report = sub.add_parser(
         "report",
         help="write an experiment's report (HTML, Markdown, PNG plots) from its results, and "
@@ -89,11 +95,18 @@ def _run(args: argparse.Namespace) -> int:
             f"up to {prepared.total_trials} trials"
         )
         return 0
+    resume = None
+    if args.resume:
+        from automl_bench.resume import load_state
+
+        exp_dir = Path(prepared.config.output_dir).resolve() / prepared.config.experiment
+        resume = load_state(exp_dir, prepared.config_text, [s.key for s in prepared.studies])
     from rich.console import Console
 
     console = Console() if sys.stdout.isatty() else Console(width=170)
     summary = run_experiment(
         prepared,
+        resume=resume,
         console=console,
         ray_address=args.ray_address,
         tracking_uri=args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),

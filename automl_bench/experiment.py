@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -27,10 +27,14 @@ from automl_bench.methods import BASELINE, METHODS
 from automl_bench.methods.warmstart import WarmStart
 from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
+from automl_bench.resume import RunState, clear_state, interrupted, resumed_now, write_state
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
 from automl_bench.tasks.folders import FOLDER_TASKS
 from automl_bench.trial import FINAL, TrialContext, TrialJob
+
+if TYPE_CHECKING:
+    from automl_bench.tracking import TrialRun
 
 
 @dataclass(frozen=True)
@@ -123,18 +127,71 @@ class StudyRecord:
 class _Recorder:
     """The trial listener: child runs in MLflow and the progress display."""
 
-    def __init__(self, tracking: Any, studies: dict[str, StudyRecord], progress: Progress) -> None:
+    def __init__(
+        self,
+        tracking: Any,
+        studies: dict[str, StudyRecord],
+        progress: Progress,
+        earlier: list[TrialRun] | None = None,
+    ) -> None:
         self.tracking = tracking
         self.studies = studies
         self.progress = progress
+        # a resumed run: the trial runs its killed driver logged, by trial id
+        self.earlier: dict[str, list[TrialRun]] = {}
+        for run in earlier or []:
+            self.earlier.setdefault(run.trial_id, []).append(run)
+        self.logged: set[str] = set()  # trials whose run an earlier driver ended: not rewritten
         self.run_ids: dict[str, str] = {}
         self.history: dict[str, list[tuple[int, Mapping[str, float]]]] = {}
         self.times: dict[str, tuple[str, str | None]] = {}  # trial id -> UTC start, end
         self.first_start: float | None = None  # the first trial's start (time.monotonic)
         self.last_end: float | None = None  # the last trial's end
 
+    def _adopt(self, trial_id: str) -> bool:
+        """Take over what an earlier driver logged for ``trial_id``: runs it left open are ended
+        as interrupted; True when it had ended the trial's run (FINISHED or FAILED), which then
+        stands as it is."""
+        earlier = self.earlier.pop(trial_id, [])
+        self._interrupt([r for r in earlier if r.status == "RUNNING"], "run again by --resume")
+        ended = [r for r in earlier if r.ended]
+        if not ended:
+            return False
+        run = ended[-1]
+        self.run_ids[trial_id] = run.run_id
+        self.logged.add(trial_id)
+        self.times[trial_id] = (_utc(run.start_ms), _utc(run.end_ms) if run.end_ms else None)
+        return True
+
+    def _interrupt(self, runs: list[TrialRun], then: str) -> None:
+        for run in runs:
+            self.tracking.end_run(
+                run.run_id,
+                "KILLED",
+                None,
+                None,
+                {
+                    "trial_status": "interrupted",
+                    "failure_reason": f"the driver was killed while it ran; {then}",
+                },
+            )
+
+    def close_interrupted(self) -> None:
+        """End the runs of trials the killed driver had started after Ray Tune last saved its
+        state: Tune knows nothing of them, so they were not run again (the searcher suggested
+        afresh in their place)."""
+        for trial_id in list(self.earlier):
+            runs = self.earlier.pop(trial_id)
+            self._interrupt(
+                [r for r in runs if r.status == "RUNNING"],
+                "started after Ray Tune last saved its state, so not run again",
+            )
+
     def trial_started(self, trial_id: str, job: TrialJob) -> None:
         study = self.studies[job.study]
+        if self._adopt(trial_id):  # it had ended: started again, it reports what it left
+            self.progress.trial_started(job)
+            return
         if trial_id in self.history:  # started again: its worker was lost, Tune retries it
             self.tracking.end_run(
                 self.run_ids[trial_id],
@@ -162,11 +219,26 @@ class _Recorder:
         self.progress.trial_started(job)
 
     def trial_result(self, trial_id: str, job: TrialJob, result: dict[str, Any]) -> None:
+        if trial_id in self.logged:
+            return
         for epoch in result.get("epoch_history", []):
             numbers = {k: float(v) for k, v in epoch.items() if k != "epoch"}
             self.history.setdefault(trial_id, []).append((int(epoch["epoch"]), numbers))
 
     def trial_finished(self, outcome: TrialOutcome) -> None:
+        earlier = self.earlier.get(outcome.trial_id, [])
+        if outcome.trial_id not in self.run_ids and earlier:
+            # it ended before the driver was killed (Tune restored it as ended)
+            if any(r.ended for r in earlier):
+                self._adopt(outcome.trial_id)
+            else:  # stopped by a scheduler, and settled only now: its open run gets the outcome
+                run = self.earlier.pop(outcome.trial_id)[-1]
+                self.run_ids[outcome.trial_id] = run.run_id
+                self.times[outcome.trial_id] = (_utc(run.start_ms), None)
+        if outcome.trial_id in self.logged:
+            self.studies[outcome.job.study].outcomes.append(outcome)
+            self.progress.trial_finished(outcome)
+            return
         self.last_end = time.monotonic()
         start = self.times.get(outcome.trial_id, (None, None))[0]
         # a stopped trial is settled after the run: it says when it ended
@@ -225,9 +297,14 @@ class _Recorder:
             self.tracking.end_run(study.run_id, "KILLED")
 
 
+def _utc(ms: int | None) -> str:
+    return datetime.fromtimestamp((ms or 0) / 1000, UTC).isoformat()
+
+
 def run_experiment(
     prepared: Prepared,
     *,
+    resume: RunState | None = None,
     ray_address: str | None = None,
     tracking_uri: str | None = None,
     console: Console | None = None,
@@ -265,7 +342,7 @@ def run_experiment(
 
     config = prepared.config
     console = console or Console()
-    created = datetime.now(UTC)
+    created = datetime.fromisoformat(resume.created) if resume else datetime.now(UTC)
     out = Path(config.output_dir).resolve()
     started = time.monotonic()
     with ray_cluster(ray_address) as cluster:
@@ -274,7 +351,13 @@ def run_experiment(
         meter_start = time.monotonic()
         meters = start_node_meters(config.cost.country_iso_code)
         meter_start_s = time.monotonic() - meter_start
-        uri = tracking_uri or config.tracking.uri or default_tracking_uri(out)
+        # a resumed run goes on in the store its trials were logged in
+        uri = (
+            (resume.tracking_uri if resume else None)
+            or tracking_uri
+            or config.tracking.uri
+            or default_tracking_uri(out)
+        )
         out.mkdir(parents=True, exist_ok=True)
         tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
         cache = out / "cache"
@@ -295,7 +378,30 @@ def run_experiment(
         exp_dir.mkdir(parents=True, exist_ok=True)
         config_file = exp_dir / "config.json"
         config_file.write_text(prepared.config_text)
-        studies = _open_studies(tracking, prepared, common_tags, config_file)
+        if resume is None:
+            if interrupted(exp_dir):
+                console.print(
+                    f"[yellow]an unfinished run of {config.experiment} was left in {exp_dir}; "
+                    "starting afresh (--resume would have carried it on)[/yellow]"
+                )
+            studies = _open_studies(tracking, prepared, common_tags, config_file)
+            tune_name = f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}"
+            state = RunState(
+                tune_name,
+                created.isoformat(),
+                prepared.config_text,
+                {k: r.run_id for k, r in studies.items()},
+                uri,
+            )
+            earlier: list[TrialRun] = []
+        else:  # the killed driver's parent runs, and what it logged under them
+            state = resumed_now(resume)
+            studies = {s.key: StudyRecord(s, state.parents[s.key]) for s in prepared.studies}
+            for parent in studies.values():
+                tracking.reopen(parent.run_id)
+            earlier = tracking.trial_runs(set(state.parents.values()))
+            tune_name = state.tune_name
+        write_state(exp_dir, state)  # from here on, --resume can carry this run on
         ctx = _trial_context(prepared, cache)
         concurrency = config.resources.max_concurrent_trials or _fit_concurrency(
             cluster.cpus,
@@ -304,7 +410,7 @@ def run_experiment(
             config.resources.gpus_per_trial,
         )
         progress = Progress(prepared.total_trials, console, enabled=live)
-        recorder = _Recorder(tracking, studies, progress)
+        recorder = _Recorder(tracking, studies, progress, earlier)
         try:
             with progress:
                 _, decide = run_trials(
@@ -313,12 +419,14 @@ def run_experiment(
                     ctx,
                     recorder,
                     storage_path=out / "ray",
-                    name=f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}",
+                    name=tune_name,
                     max_concurrent_trials=concurrency,
                     collect=meters.collect,
                     cost_objective=config.search.cost_objective,
                     warmstart=prepared.warmstart,
+                    resume=resume is not None,
                 )
+            recorder.close_interrupted()
         except BaseException:
             recorder.abandon()  # interrupted: open runs are marked KILLED, finished ones stay
             raise
@@ -363,6 +471,14 @@ def run_experiment(
                 f"node {node_id} was lost during the run: its meter went with it, so what it "
                 "spent (the lost trials' partial work included) is not in these figures"
             )
+        if state.resumed:
+            summary["resumed"] = state.resumed
+            summary["cost"]["warnings"].append(
+                f"the run was resumed {len(state.resumed)} time(s) after its driver was "
+                "killed: each trial's cost is whole, but the node totals (and the idle and "
+                "overhead line) cover the last driver only, and the trials its predecessors "
+                "had running when killed were paid for and lost"
+            )
         # results in long format, and the verdict read back from them alone
         archive_previous(exp_dir)
         # a meta-learning family has no constant predictor (its tasks are drawn, not one set)
@@ -384,6 +500,7 @@ def run_experiment(
         _close_parent_runs(tracking, summary, studies)
         summary["summary_run_id"] = _log_summary_run(tracking, summary, common_tags)
     write_summary(summary, exp_dir, archive=False)
+    clear_state(exp_dir)  # finished: nothing left to resume
     report = write_report(exp_dir, summary)
     log_report(tracking, summary["summary_run_id"], report, exp_dir)
     print_table(summary, console, exp_dir)

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,22 @@ PARENT_TAG = "mlflow.parentRunId"
 # started from this process, inherits it).
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
+
+
+@dataclass(frozen=True)
+class TrialRun:
+    """A trial's MLflow run as the store has it."""
+
+    trial_id: str
+    run_id: str
+    status: str  # RUNNING, FINISHED, FAILED, KILLED
+    start_ms: int | None
+    end_ms: int | None
+
+    @property
+    def ended(self) -> bool:
+        """It ended on its own (FINISHED or FAILED): its trial is not to be run again."""
+        return self.status in ("FINISHED", "FAILED")
 
 
 def default_tracking_uri(output_dir: Path) -> str:
@@ -116,6 +133,32 @@ class Tracking:
 
     def log_artifact(self, run_id: str, path: Path, folder: str | None = None) -> None:
         self.client.log_artifact(run_id, str(path), folder)
+
+    def reopen(self, run_id: str) -> None:
+        """Mark a run RUNNING again (a study parent run that ``--resume`` goes on logging under)."""
+        self.client.update_run(run_id, status="RUNNING")
+
+    def trial_runs(self, parent_run_ids: set[str]) -> list[TrialRun]:
+        """Every trial run under these parent runs: what an earlier driver of the run logged."""
+        found: list[TrialRun] = []
+        token: str | None = None
+        while True:
+            page = self.client.search_runs([self.experiment_id], max_results=1000, page_token=token)
+            for run in page:
+                tags = run.data.tags
+                if tags.get(PARENT_TAG) in parent_run_ids and "trial_id" in tags:
+                    found.append(
+                        TrialRun(
+                            tags["trial_id"],
+                            run.info.run_id,
+                            run.info.status,
+                            run.info.start_time,
+                            run.info.end_time,
+                        )
+                    )
+            token = page.token
+            if not token:
+                return found
 
     def summary_run(self) -> str | None:
         """The newest run of this experiment tagged ``level=experiment`` (its summary run)."""

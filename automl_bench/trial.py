@@ -99,6 +99,7 @@ class TrialContext:
     report_interval_s: float = 1.0
     meta: dict[str, Any] | None = None  # a meta-learning family's budget (config ``meta:``)
     timeout_s: float | None = None  # a trial's time limit (config budget.trial_timeout_s)
+    ledger_dir: str | None = None  # where trials leave their closing results (runner/ledger.py)
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -123,3 +123,40 @@ def test_what_the_sampler_spends_deciding_is_charged_to_its_study(repo_root: Pat
     # one CPU of two held: half of the node's 10 W for as long as the sampler worked
     assert spent.energy_kwh == pytest.approx(10 * spent.wall_s / 3.6e6 / 2, rel=0.01)
     assert spent.measured == TenWattsOfCpu.measured
+
+
+def test_saved_state_restores_into_a_fresh_searcher_that_goes_on_where_it_was(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """What Tune saves with its experiment state and loads on --resume: a fresh searcher (the
+    resumed driver's) takes the counts, the best so far and each study's sampler history, and
+    suggests what the saved one would have suggested next."""
+    saved = _searcher(repo_root)
+    jobs = {f"t{i}": saved.suggest(f"t{i}") for i in range(5)}  # baseline final + 4 searches
+    for trial_id, value in (("t1", 0.5), ("t2", 0.8)):
+        saved.on_trial_complete(trial_id, _result(value))
+    path = tmp_path / "searcher-state.pkl"
+    saved.save(str(path))
+    fresh = _searcher(repo_root)
+    fresh.restore(str(path))
+    assert fresh._jobs.keys() == saved._jobs.keys() and fresh._best == saved._best
+    assert fresh._suggested == saved._suggested and fresh._ended == saved._ended
+    # the same next suggestion as the searcher that saved it (its samplers restored too)
+    nxt_saved, nxt_fresh = saved.suggest("t5"), fresh.suggest("t5")
+    assert isinstance(nxt_fresh, dict) and nxt_fresh == nxt_saved
+    assert nxt_fresh["config"] not in [j["config"] for j in jobs.values() if isinstance(j, dict)]
+    # the trials the saved one had out end in the fresh one
+    for trial_id in ("t3", "t4", "t5"):
+        fresh.on_trial_complete(trial_id, _result(0.6))
+    assert sum(fresh._ended.values()) == 5 and fresh._ended["baseline/seed=0"] == 0
+
+
+def test_a_saved_state_of_another_plan_is_refused(repo_root: Path, tmp_path: Path) -> None:
+    path = tmp_path / "searcher-state.pkl"
+    _searcher(repo_root).save(str(path))
+    space = load_search_space(repo_root / "search_spaces" / "mlp.py")
+    other = StudySearcher(
+        [StudySpec("tpe", 1, "mlp", 3, "tpe")], {"mlp": space}, Unmetered(), PRICES
+    )
+    with pytest.raises(ValueError, match="not the saved state of this experiment's plan"):
+        other.restore(str(path))

@@ -141,6 +141,12 @@ class RayWindowMeter:
             logger.warning("no energy meter on this node: energy not measured here")
             self._actor = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy pickled with Tune's experiment (the searcher's, in tuner.pkl) must unpickle in
+        # a driver on another cluster (--resume), where this node's meter is not: it is a copy
+        # that times only, and the resumed driver brings its own meter.
+        return {**self.__dict__, "_actor": None, "_measured": NOT_MEASURED}
+
     @property
     def measured(self) -> Mapping[str, str]:
         return self._measured

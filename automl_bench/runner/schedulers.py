@@ -1,4 +1,5 @@
-"""Multi-fidelity scheduling, study by study, with Ray Tune's own schedulers.
+"""Multi-fidelity scheduling, study by study, with Ray Tune's own schedulers; and when Tune saves
+its experiment state (``StudyScheduler.choose_trial_to_run``).
 
 One Tuner runs every study of an experiment, but a scheduler must compare a study's trials only
 with each other: ``StudyScheduler`` gives each multi-fidelity study its own Ray
@@ -63,6 +64,7 @@ class StudyScheduler(FIFOScheduler):  # type: ignore[misc]
     def __init__(self, studies: list[StudySpec], max_epochs: int) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._max_epochs = max_epochs
+        self._unsaved = False  # trials were added since Tune last saved its state
         self._by_study: dict[str, TrialScheduler] = {}
         for study in studies:
             kind = get_method(study.method).fidelity
@@ -83,8 +85,21 @@ class StudyScheduler(FIFOScheduler):  # type: ignore[misc]
         return True  # each study's scheduler has its own metric and mode
 
     def on_trial_add(self, tune_controller: Any, trial: Trial) -> None:
+        self._unsaved = True
         if (scheduler := self._for(trial)) is not None:
             scheduler.on_trial_add(tune_controller, trial)
+
+    def choose_trial_to_run(self, tune_controller: Any, **kwargs: Any) -> Trial | None:
+        # Tune saves its experiment state (trials and searcher) every ten seconds or so; a
+        # driver killed in between would leave trials that ran, even finished, unknown to
+        # --resume. So the state is saved, and written through to the storage path, whenever
+        # trials were added, before any of them can start (Tune calls this before it starts
+        # trials, after it adds them): every trial that ever ran is in the saved state, and one
+        # that ended after the save reports its ledger entry when resumed (runner/ledger.py).
+        if self._unsaved:
+            self._unsaved = False
+            tune_controller.checkpoint(force=True, wait=True)
+        return super().choose_trial_to_run(tune_controller, **kwargs)  # type: ignore[no-any-return]
 
     def on_trial_error(self, tune_controller: Any, trial: Trial) -> None:
         if (scheduler := self._for(trial)) is not None:

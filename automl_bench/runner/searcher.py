@@ -19,6 +19,7 @@ OptunaSearch enqueues ``points_to_evaluate`` in the Optuna study, define-by-run 
 from __future__ import annotations
 
 import logging
+import pickle
 from dataclasses import asdict
 from typing import Any
 
@@ -205,8 +206,20 @@ class StudySearcher(Searcher):  # type: ignore[misc]
     def _charge(self, key: str, record: CostRecord) -> None:
         self.decide[key] = self.decide.get(key, CostRecord()) + record
 
-    def save(self, checkpoint_path: str) -> None:  # resume comes with the cluster work
-        pass
+    # What Tune saves with its experiment state and gives back on ``--resume``: every study's
+    # sampler (an OptunaSearch with its in-memory Optuna study: a persistent Optuna storage
+    # does not survive Tuner.restore), the counts, the best so far, and what deciding cost. The
+    # meter and prices belong to the driver that runs, not to the one that saved.
+    _STATE = ("decide", "_optuna", "_suggested", "_ended", "_best", "_final_emitted", "_jobs")
+
+    def save(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, "wb") as f:
+            pickle.dump({k: getattr(self, k) for k in self._STATE}, f)
 
     def restore(self, checkpoint_path: str) -> None:
-        pass
+        with open(checkpoint_path, "rb") as f:
+            state = pickle.load(f)  # Tune's own experiment folder, written by save() above
+        if set(state) != set(self._STATE) or set(state["_suggested"]) != set(self._studies):
+            raise ValueError(f"{checkpoint_path}: not the saved state of this experiment's plan")
+        for key in self._STATE:
+            setattr(self, key, state[key])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import sys
@@ -17,6 +18,7 @@ from automl_bench.cost.record import CostRecord
 from automl_bench.methods.warmstart import WarmStart
 from automl_bench.metric import task_metric
 from automl_bench.outcome import TrialListener, TrialOutcome
+from automl_bench.runner.ledger import Ledger
 from automl_bench.runner.meters import RayWindowMeter
 from automl_bench.runner.schedulers import StudyScheduler
 from automl_bench.runner.searcher import StudySearcher
@@ -49,9 +51,21 @@ _TUNE_KEYS = frozenset(
 
 
 def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
+    trial_id = str(tune.get_context().get_trial_id())
+    ledger = Ledger(ctx.ledger_dir) if ctx.ledger_dir else None
+    if ledger is not None and (found := ledger.replay(trial_id)) is not None:
+        # It ended before (the driver was killed before Tune saved that): report, don't rerun.
+        closing, kept = found
+        checkpoint = tune.Checkpoint.from_directory(str(kept)) if kept is not None else None
+        tune.report(closing, checkpoint=checkpoint)
+        return
     closed: list[bool] = []  # the closing result (with its trial_status) went out
+    epochs: list[dict[str, Any]] = []  # every epoch reported, for the ledger's copy
 
     def report(metrics: dict[str, Any], model_dir: Path | None) -> None:
+        epochs.extend(metrics.get("epoch_history", []))
+        if ledger is not None and "trial_status" in metrics:
+            ledger.record(trial_id, {**metrics, "epoch_history": epochs}, model_dir)
         if model_dir is None:
             tune.report(metrics)
         else:
@@ -63,19 +77,20 @@ def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
             closed.append(True)
 
     meter = RayWindowMeter(ctx.cpus_per_trial, ctx.gpus_per_trial)
-    trial_id = str(tune.get_context().get_trial_id())
 
     stopped: list[bool] = []
 
     def on_stopped(closing: dict[str, Any]) -> None:  # Tune takes no more reports from it
         closing["end_utc"] = datetime.now(UTC).isoformat()  # it is settled after the run
         meter.deposit(trial_id, closing)
+        if ledger is not None:  # where a resumed driver finds it (this driver's meters are gone)
+            ledger.record(trial_id, closing, None)
         stopped.append(True)
 
     job = TrialJob(**config)
     earlier = killed_result(trial_id) if ctx.timeout_s is not None else None
     if earlier is not None:  # an attempt ran past its time limit and was killed: say so, once
-        tune.report(earlier)
+        report(earlier, None)
         forget_killed(trial_id)
         return
     watchdog = Watchdog(trial_id, job.phase, ctx.timeout_s) if ctx.timeout_s else None
@@ -182,6 +197,18 @@ class _Events(tune.Callback):  # type: ignore[misc]
             TrialOutcome(trial.trial_id, _job(trial), "failed", result, reason=str(reason))
         )
 
+    def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
+        """A resumed run: the trials that had ended before the driver was killed (Tune restored
+        them as ended and starts them no more) become outcomes too, as they ended."""
+        seen = {o.trial_id for o in self.outcomes} | set(self.stopped)
+        for trial in trials:
+            if trial.trial_id in seen:
+                continue
+            if trial.status == Trial.TERMINATED:
+                self.on_trial_complete(0, trials, trial)
+            elif trial.status == Trial.ERROR:
+                self.on_trial_error(0, trials, trial)
+
     def settle_stopped(self, deposits: dict[str, dict[str, Any]]) -> None:
         """Finish the trials the scheduler stopped, with the closing results they deposited:
         their cost and the epochs they ran. One that never deposited (its worker went first) is
@@ -214,12 +241,18 @@ def run_trials(
     collect: Callable[[set[str]], dict[str, dict[str, Any]]] | None = None,
     cost_objective: str = "params",
     warmstart: WarmStart | None = None,
+    resume: bool = False,
 ) -> tuple[list[TrialOutcome], dict[str, CostRecord]]:
     """Every study's search trials and final training, concurrently.
 
     Returns every trial's outcome, and per study what its method spent deciding (the sampler's
     work in this driver, metered as windows holding one CPU of this node). ``collect`` fetches
     the closing results that trials stopped by a scheduler deposited, by trial id.
+
+    ``resume``: carry on the Tune run ``name`` under ``storage_path`` where a killed driver left
+    it (Tuner.restore): trials that had ended stay as they were, trials that were running start
+    again (or report what they left in the ledger), and the searcher goes on from its saved
+    state. With no saved state to restore, the run starts from the beginning under that name.
     """
     # A failed trial is reported once, by the listener, with its reason; not as Tune's traceback.
     logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
@@ -234,12 +267,52 @@ def run_trials(
     )
     scheduler = StudyScheduler(studies, ctx.epochs)
     events = _Events(listener)
+    ledger = Ledger(storage_path / "ledger" / name)
+    ctx = dataclasses.replace(ctx, ledger_dir=str(ledger.folder))
     resources = {"cpu": ctx.cpus_per_trial, "gpu": ctx.gpus_per_trial}
-    tuner = tune.Tuner(
-        tune.with_resources(tune.with_parameters(_trainable, ctx=ctx), resources),
+    trainable = tune.with_resources(tune.with_parameters(_trainable, ctx=ctx), resources)
+    path = str(storage_path / name)
+    if resume and tune.Tuner.can_restore(path):
+        tuner = tune.Tuner.restore(
+            path, trainable, resume_unfinished=True, resume_errored=False, restart_errored=False
+        )
+        # Tune unpickles the searcher, scheduler and callbacks the killed driver started with;
+        # this driver's own take their place (its meter, its listener), and Tune then loads
+        # the searcher's saved state into ours (StudySearcher.restore).
+        internal = tuner._local_tuner
+        if internal is None:  # only under Ray Client (ray://), which we do not use
+            raise RuntimeError("--resume needs a driver on the cluster, not a ray:// client")
+        internal._tune_config.search_alg = searcher
+        internal._tune_config.scheduler = scheduler
+        internal.get_run_config().callbacks = [events]
+    else:
+        tuner = _new_tuner(
+            trainable, searcher, scheduler, events, storage_path, name, max_concurrent_trials
+        )
+    tuner.fit()
+    if events.stopped:
+        ids = set(events.stopped)
+        # what the stopped trials deposited on the node meters; a killed driver's meters went
+        # with it, and the ledger holds the closings of the trials it had stopped
+        deposits = {**ledger.stopped(ids), **(collect(ids) if collect is not None else {})}
+        events.settle_stopped(deposits)
+    return events.outcomes, dict(searcher.decide)
+
+
+def _new_tuner(
+    trainable: Any,
+    searcher: StudySearcher,
+    scheduler: StudyScheduler,
+    events: _Events,
+    storage_path: Path,
+    name: str,
+    max_concurrent_trials: int,
+) -> tune.Tuner:
+    return tune.Tuner(
+        trainable,
         tune_config=tune.TuneConfig(
             search_alg=searcher,
-            scheduler=scheduler if scheduler.routes else None,
+            scheduler=scheduler,  # FIFO for every trial no multi-fidelity study routes
             num_samples=searcher.total_trials,
             max_concurrent_trials=max_concurrent_trials,
             reuse_actors=True,
@@ -254,7 +327,3 @@ def run_trials(
             failure_config=tune.FailureConfig(max_failures=RETRIES_ON_LOST_WORKER, fail_fast=False),
         ),
     )
-    tuner.fit()
-    if events.stopped:
-        events.settle_stopped(collect(set(events.stopped)) if collect is not None else {})
-    return events.outcomes, dict(searcher.decide)
