@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +220,14 @@ def run_trial(
             closing["trial_status"] = "failed"
             closing["failure_reason"] = failure_reason(exc)
             closing["epochs_run"] = epochs_done  # what it ran before it failed
+    if error is not None:
+        # What it held goes now, not when Tune lets go of the error: on a shared GPU (trials
+        # packed, no memory isolation) a trial that ran out of memory must not keep its
+        # neighbours, or the next trial of this reused worker, short of it.
+        traceback.clear_frames(error.__traceback__)
+        model = None
+        if use_gpu:
+            torch.cuda.empty_cache()
     closing["epoch_history"] = pending
     closing.update(measurement.record.to_result())
     if stopped:

@@ -158,6 +158,22 @@ def test_a_failing_trial_reports_its_reason_and_cost_then_raises(
     assert reports[0]["wall_s"] > 0 and "energy_kwh" in reports[0]
 
 
+def test_a_trial_out_of_gpu_memory_fails_alone_with_its_reason(
+    ctx: TrialContext, meter: LocalWindowMeter
+) -> None:
+    config = {"width": 32, "lr": 1e-2, "batch_size": 32, "fail": "oom"}
+    job = TrialJob("random/seed=0", "random", 0, "search", "flaky_mlp", config)
+    reports: list[dict[str, Any]] = []
+    with pytest.raises(torch.OutOfMemoryError):
+        run_trial(job, ctx, lambda metrics, _: reports.append(metrics), meter)
+    (closing,) = reports
+    assert closing["trial_status"] == "failed" and closing["epochs_run"] == 0
+    assert closing["failure_reason"] == (
+        "OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 GiB"
+    )
+    assert closing["wall_s"] > 0 and "energy_kwh" in closing  # what it spent is still charged
+
+
 def test_a_trial_past_its_time_limit_fails_with_the_time_it_used(
     ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
 ) -> None:
