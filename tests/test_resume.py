@@ -73,7 +73,7 @@ def _start(config: dict[str, Any], folder: Path, *args: str) -> subprocess.Popen
     path = folder / "resumed.yaml"
     path.write_text(yaml.safe_dump(config))
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "MLFLOW_TRACKING_URI")}
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "automl_bench.cli", "run", str(path), "--no-live", *args],
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.PIPE,
@@ -81,16 +81,31 @@ def _start(config: dict[str, Any], folder: Path, *args: str) -> subprocess.Popen
         text=True,
         env={**env, "PYTHONUNBUFFERED": "1"},
     )
+    _started.append(proc)
+    return proc
+
+
+_started: list[subprocess.Popen[str]] = []
 
 
 @pytest.mark.slow
 def test_a_killed_driver_resumes_without_losing_or_rerunning_a_finished_trial(
     tmp_path: Path,
 ) -> None:
-    out = tmp_path / "runs"
-    config = _config(out)
-    db = out / "mlflow.db"
+    config = _config(tmp_path / "runs")
     driver = _start(config, tmp_path)
+    try:
+        _kill_and_resume(driver, config, tmp_path)
+    finally:  # a failing test leaves no driver behind
+        for proc in _started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+
+
+def _kill_and_resume(driver: subprocess.Popen[str], config: dict[str, Any], tmp_path: Path) -> None:
+    out = Path(config["output_dir"])
+    db = out / "mlflow.db"
     deadline = time.monotonic() + 300
     before: list[dict[str, Any]] = []
     while time.monotonic() < deadline and driver.poll() is None:
@@ -112,7 +127,7 @@ def test_a_killed_driver_resumes_without_losing_or_rerunning_a_finished_trial(
     assert state_path(exp_dir).is_file() and not (exp_dir / "summary.json").exists()
 
     resumed = _start(config, tmp_path, "--resume")
-    output, _ = resumed.communicate(timeout=600)
+    output, _ = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, output[-4000:]
 
     summary = json.loads((exp_dir / "summary.json").read_text())

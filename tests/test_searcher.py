@@ -160,3 +160,18 @@ def test_a_saved_state_of_another_plan_is_refused(repo_root: Path, tmp_path: Pat
     )
     with pytest.raises(ValueError, match="not the saved state of this experiment's plan"):
         other.restore(str(path))
+
+
+def test_the_searcher_holds_to_its_concurrency_and_hears_each_ending_once(
+    repo_root: Path,
+) -> None:
+    space = load_search_space(repo_root / "search_spaces" / "mlp.py")
+    studies = [StudySpec("random", 0, "mlp", 3, "random")]
+    s = StudySearcher(studies, {"mlp": space}, Unmetered(), PRICES, max_concurrent=2)
+    assert isinstance(s.suggest("t0"), dict) and isinstance(s.suggest("t1"), dict)
+    assert s.suggest("t2") is None  # two out: the limit
+    s.on_trial_complete("t0", _result(0.5))
+    s.on_trial_complete("t0", _result(0.5))  # told again (a resumed trial): heard once
+    assert s._ended["random/seed=0"] == 1
+    assert isinstance(s.suggest("t2"), dict)
+    assert s.suggest("t3") is None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import pickle
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from ray.tune.search import Searcher
@@ -33,6 +34,7 @@ from automl_bench.meta.configs import algorithm_config
 from automl_bench.methods import get_method
 from automl_bench.methods.warmstart import WarmStart
 from automl_bench.metric import ACCURACY, Metric
+from automl_bench.runner.snapshot import write_snapshot
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
 from automl_bench.trial import FINAL, SEARCH, TrialJob
@@ -60,8 +62,14 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         cost_objective: str = "params",
         metric: Metric = ACCURACY,
         warmstart: WarmStart | None = None,
+        max_concurrent: int = 0,
     ) -> None:
         super().__init__(metric=metric.val_key, mode=metric.mode)
+        # Trials at once: enforced here, not by Tune's ConcurrencyLimiter, whose record of live
+        # trials is saved apart from this searcher's and, restored from another save, drops
+        # completions (a resumed run then waits for ever). 0: no limit.
+        self.max_concurrent = max_concurrent
+        self._live: set[str] = set()  # suggested, not yet complete
         self._task_metric = metric
         self._meter, self._prices = meter, prices
         self.decide: dict[str, CostRecord] = {}  # study key -> what its sampler's work cost
@@ -98,6 +106,8 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         self._best: dict[str, tuple[float, dict[str, Any]]] = {}
         self._final_emitted: set[str] = set()
         self._jobs: dict[str, TrialJob] = {}  # trial id -> what it was given
+        # where each save also goes, with Tune's trial list, as one file (runner/snapshot.py)
+        self.snapshot: Path | None = None
 
     @property
     def total_trials(self) -> int:
@@ -110,6 +120,8 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         return True
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str | None:  # type: ignore[override]
+        if self.max_concurrent and len(self._live) >= self.max_concurrent:
+            return None
         for key, study in self._studies.items():
             if key in self._final_emitted or self._ended[key] < study.n_trials:
                 continue
@@ -158,9 +170,12 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             config=dict(config),
         )
         self._jobs[trial_id] = job
+        self._live.add(trial_id)
         return asdict(job)
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        if trial_id not in self._live:  # ended already (a resumed trial's ledger replay)
+            return
         job = self._jobs[trial_id]
         method = get_method(job.method)
         # Optuna takes no intermediate values on several objectives
@@ -176,6 +191,9 @@ class StudySearcher(Searcher):  # type: ignore[misc]
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
+        if trial_id not in self._live:  # told once: a resumed run may end a trial again
+            return
+        self._live.discard(trial_id)
         job = self._jobs[trial_id]
         key = job.study
         if job.phase != SEARCH:
@@ -210,11 +228,23 @@ class StudySearcher(Searcher):  # type: ignore[misc]
     # sampler (an OptunaSearch with its in-memory Optuna study: a persistent Optuna storage
     # does not survive Tuner.restore), the counts, the best so far, and what deciding cost. The
     # meter and prices belong to the driver that runs, not to the one that saved.
-    _STATE = ("decide", "_optuna", "_suggested", "_ended", "_best", "_final_emitted", "_jobs")
+    _STATE = (
+        "decide",
+        "_optuna",
+        "_suggested",
+        "_ended",
+        "_best",
+        "_final_emitted",
+        "_jobs",
+        "_live",
+    )
 
     def save(self, checkpoint_path: str) -> None:
+        state = pickle.dumps({k: getattr(self, k) for k in self._STATE})
         with open(checkpoint_path, "wb") as f:
-            pickle.dump({k: getattr(self, k) for k in self._STATE}, f)
+            f.write(state)
+        if self.snapshot is not None:
+            write_snapshot(self.snapshot, Path(checkpoint_path).parent, state)
 
     def restore(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "rb") as f:

@@ -22,6 +22,7 @@ from automl_bench.runner.ledger import Ledger
 from automl_bench.runner.meters import RayWindowMeter
 from automl_bench.runner.schedulers import StudyScheduler
 from automl_bench.runner.searcher import StudySearcher
+from automl_bench.runner.snapshot import put_back
 from automl_bench.runner.watchdog import Watchdog, forget_killed, killed_result
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
@@ -252,7 +253,8 @@ def run_trials(
     ``resume``: carry on the Tune run ``name`` under ``storage_path`` where a killed driver left
     it (Tuner.restore): trials that had ended stay as they were, trials that were running start
     again (or report what they left in the ledger), and the searcher goes on from its saved
-    state. With no saved state to restore, the run starts from the beginning under that name.
+    state (runner/snapshot.py). With no saved state (no trial had started), the run starts from
+    the beginning under that name.
     """
     # A failed trial is reported once, by the listener, with its reason; not as Tune's traceback.
     logging.getLogger("ray.tune.execution.tune_controller").setLevel(logging.CRITICAL)
@@ -264,6 +266,7 @@ def run_trials(
         cost_objective,
         task_metric(ctx.task),
         warmstart=warmstart,
+        max_concurrent=max_concurrent_trials,
     )
     scheduler = StudyScheduler(studies, ctx.epochs)
     events = _Events(listener)
@@ -271,8 +274,9 @@ def run_trials(
     ctx = dataclasses.replace(ctx, ledger_dir=str(ledger.folder))
     resources = {"cpu": ctx.cpus_per_trial, "gpu": ctx.gpus_per_trial}
     trainable = tune.with_resources(tune.with_parameters(_trainable, ctx=ctx), resources)
+    searcher.snapshot = ledger.folder / "snapshot.pkl"
     path = str(storage_path / name)
-    if resume and tune.Tuner.can_restore(path):
+    if resume and put_back(searcher.snapshot, storage_path / name):
         tuner = tune.Tuner.restore(
             path, trainable, resume_unfinished=True, resume_errored=False, restart_errored=False
         )
@@ -286,9 +290,7 @@ def run_trials(
         internal._tune_config.scheduler = scheduler
         internal.get_run_config().callbacks = [events]
     else:
-        tuner = _new_tuner(
-            trainable, searcher, scheduler, events, storage_path, name, max_concurrent_trials
-        )
+        tuner = _new_tuner(trainable, searcher, scheduler, events, storage_path, name)
     tuner.fit()
     if events.stopped:
         ids = set(events.stopped)
@@ -306,7 +308,6 @@ def _new_tuner(
     events: _Events,
     storage_path: Path,
     name: str,
-    max_concurrent_trials: int,
 ) -> tune.Tuner:
     return tune.Tuner(
         trainable,
@@ -314,7 +315,7 @@ def _new_tuner(
             search_alg=searcher,
             scheduler=scheduler,  # FIFO for every trial no multi-fidelity study routes
             num_samples=searcher.total_trials,
-            max_concurrent_trials=max_concurrent_trials,
+            # no max_concurrent_trials: the searcher holds to it (StudySearcher.max_concurrent)
             reuse_actors=True,
             trial_dirname_creator=_dirname,
         ),
