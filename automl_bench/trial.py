@@ -147,8 +147,10 @@ def run_trial(
     model_dir: Path | None = None
     model: Any = None
     x_test: Any = None
-    started = time.monotonic()
     with threadpool_limits(limits=threads), metered(meter, ctx.prices) as measurement:
+        # the time limit counts from inside the metered window: a trial stopped at its limit
+        # has a metered wall-clock of at least the limit
+        started = time.monotonic()
         closing["torch_threads"] = torch.get_num_threads()  # capped at the CPUs it was given
         try:
             space = load_search_space(ctx.spaces[job.space])
