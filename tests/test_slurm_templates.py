@@ -130,7 +130,10 @@ def _ports(job_id: str) -> tuple[int, int]:
         check=True,
     )
     gcs, base, block = (int(x) for x in proc.stdout.split())
-    assert base > 1024 and base + block <= 60000
+    # below the ephemeral range, where outgoing connections take ports (the raylet failed to
+    # start here twice when its block lay in it)
+    ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert base >= 20000 and base + block <= ephemeral_low
     return gcs, base
 
 
