@@ -21,7 +21,6 @@ from automl_bench.meta import (
     TaskBatch,
     adapt,
     adapt_head,
-    anil_step,
     anil_train,
     evaluate_adaptation,
     graph_bytes,
@@ -34,7 +33,7 @@ from automl_bench.meta import (
     sample_tasks,
     task_stream,
 )
-from automl_bench.meta.algorithms import anil_loss, meta_loss, task_mse
+from automl_bench.meta.algorithms import anil_loss, meta_loss, saved_bytes, task_mse
 
 
 def test_tasks_lie_in_the_papers_ranges_and_follow_the_sinusoid() -> None:
@@ -313,14 +312,14 @@ def _seconds_per(
     return best
 
 
-def test_anil_iteration_is_cheaper_than_mamls() -> None:
+def test_anil_iteration_holds_less_than_mamls() -> None:
     # Five inner steps: the head-only inner loop (and its second-order graph) is the difference.
+    # Measured as the graph held at backward, not in seconds (a timed test fails on a busy
+    # machine; the time ratio is in the end-to-end summary's meta block).
+    params = init_params(0)
+    batch = sample_tasks(25, 10, 10, torch.Generator().manual_seed(0))
     settings = MetaSettings(iterations=1, inner_steps=5)
-    maml_s = _seconds_per(maml_step, settings)
-    anil_s = _seconds_per(anil_step, settings)
-    ratio = maml_s / anil_s
-    print(
-        f"MAML/ANIL time per iteration: {ratio:.2f}x "
-        f"({maml_s * 1e3:.2f} ms against {anil_s * 1e3:.2f} ms)"
-    )
-    assert ratio > 1.15, ratio
+    maml_bytes = graph_bytes(params, batch, settings)
+    anil_bytes = saved_bytes(lambda: anil_loss(params, batch, settings))
+    print(f"graph bytes at backward, 5 inner steps: MAML {maml_bytes}, ANIL {anil_bytes}")
+    assert anil_bytes < 0.8 * maml_bytes, (anil_bytes, maml_bytes)
