@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,11 +82,4 @@ def load_state(exp_dir: Path, config_text: str, study_keys: list[str]) -> RunSta
 
 def resumed_now(state: RunState) -> RunState:
     """``state`` with this resume's start added."""
-    return RunState(
-        state.tune_name,
-        state.created,
-        state.config,
-        state.parents,
-        state.tracking_uri,
-        [*state.resumed, datetime.now(UTC).isoformat()],
-    )
+    return replace(state, resumed=[*state.resumed, datetime.now(UTC).isoformat()])
