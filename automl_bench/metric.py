@@ -24,6 +24,8 @@ class Metric:
     direction: str = MAXIMIZE
     scale: float = 100.0  # one unit of difference: an accuracy point is 0.01
     unit: str = "points"  # what a difference is counted in, in words
+    # the range a value can take, in the metric's own values (an accuracy is a fraction)
+    value_bounds: tuple[float, float] = (0.0, 1.0)
 
     @property
     def val_key(self) -> str:
@@ -46,6 +48,17 @@ class Metric:
         """How much better ``value`` is than ``reference``, in ``unit`` (positive: better)."""
         return self.sign * self.scale * (value - reference)
 
+    @property
+    def difference_bounds(self) -> tuple[float, float]:
+        """The range a difference of two values can take: [-1, 1] for accuracies."""
+        low, high = self.value_bounds
+        return (low - high, high - low)
+
+    @property
+    def improvement_bounds(self) -> tuple[float, float]:
+        """The range an improvement (in ``unit``) can take: [-100, 100] accuracy points."""
+        return (self.scale * self.difference_bounds[0], self.scale * self.difference_bounds[1])
+
     def better(self, value: float, than: float) -> bool:
         return self.sign * (value - than) > 0
 
@@ -58,7 +71,7 @@ class Metric:
 
 
 ACCURACY = Metric()
-MSE = Metric("mse", MINIMIZE, 1.0, "MSE")
+MSE = Metric("mse", MINIMIZE, 1.0, "MSE", (0.0, float("inf")))
 
 BASELINE = "baseline"
 PRETRAIN_FINETUNE = "pretrain_finetune"

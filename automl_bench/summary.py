@@ -143,8 +143,8 @@ META_MEANS = (
 
 def method_meta(studies: list[dict[str, Any]]) -> dict[str, Any] | None:
     """A method's meta-learning figures over its seeds: the means of ``META_MEANS``, and per
-    adaptation step the mean metric with an interval: the t interval over seeds from two seeds
-    on, else the one seed's interval over its meta-test tasks (``ci`` says which)."""
+    adaptation step the mean metric with an interval: the seed interval from two seeds on,
+    else the one seed's interval over its meta-test tasks (``ci`` says which)."""
     blocks = [s["meta"] for s in studies if s.get("meta")]
     if not blocks:
         return None
@@ -159,11 +159,11 @@ def method_meta(studies: list[dict[str, Any]]) -> dict[str, Any] | None:
         per_seed = [b["steps"][step] for b in blocks if step in b.get("steps", {})]
         means = [float(p["mean"]) for p in per_seed]
         if len(means) >= 2:
-            ci = mean_ci(means)
+            ci = mean_ci(means, (0.0, math.inf))
             steps[step] = {
                 "mean": ci["mean"],
                 "ci95": ci["ci95"],
-                "ci": f"t over {len(means)} seeds",
+                "ci": f"{ci['interval']} over {len(means)} seeds",
                 "seeds": len(means),
             }
         else:
@@ -398,11 +398,11 @@ def build_summary(
             if s["test_metric"] is not None and reference_tests.get(s["seed"]) is not None
         ]
         mine = costs[label]
-        delta = mean_ci(pairs)
+        delta = mean_ci(pairs, metric.difference_bounds)
         meta = method_meta(studies)
         methods[label] = {
             "studies": studies,
-            "test_metric": mean_ci(tests),
+            "test_metric": mean_ci(tests, metric.value_bounds),
             "delta_vs_reference": delta,
             **({"delta_vs_baseline": delta} if reference == BASELINE else {}),
             **({"meta": meta} if meta is not None else {}),
@@ -725,7 +725,7 @@ def meta_table(summary: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
     note = (
         "After k steps: the test metric after k adaptation steps on each meta-test task's "
         f"support set; intervals: {'; '.join(sorted(c for c in cis if c)) or '-'} (from two "
-        "seeds on the t interval over the seeds' means, else over one seed's meta-test tasks). "
+        "seeds on the seed interval over the seeds' means, else over one seed's meta-test tasks). "
         f"ms / iteration, mean over seeds of each seed's {'; '.join(sorted(timings)) or '-'}. "
         "Peak memory: the tensors one meta-iteration's autograd graph holds when backward "
         "starts (the CPU has no peak-allocation counter). kWh / task: the final phase's "

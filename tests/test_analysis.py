@@ -11,10 +11,11 @@ import pytest
 
 from automl_bench.analysis import VerdictSettings, verdicts
 from automl_bench.analysis.intervals import (
-    bca_interval,
     clopper_pearson,
     probability_of_improvement,
     ratio_interval,
+    seed_interval,
+    seeds_to_decide,
     t_interval,
 )
 from automl_bench.analysis.verdict import break_even
@@ -37,11 +38,30 @@ def test_the_t_interval_covers_about_95_percent_at_few_seeds(n: int) -> None:
     assert abs(hits / reps - 0.95) < 0.015  # within simulation error of 4,000 draws
 
 
-def test_bca_only_from_ten_seeds() -> None:
-    values = [0.5, 1.2, 0.8, 2.0, 1.1, 0.9, 1.4, 0.7, 1.6]
-    assert bca_interval(values).method == "t"
-    ten = bca_interval([*values, 1.0])
-    assert ten.method == "BCa" and ten.low is not None and ten.low < 1.13 < (ten.high or 0)
+def test_the_seed_interval_is_wider_than_t_bounded_from_three_seeds_and_clipped() -> None:
+    values = [0.5, 1.2, 0.8, 2.0, 1.1]
+    seed, t = seed_interval(values), t_interval(values)
+    assert seed.method == "anytime-valid" and seed.estimate == pytest.approx(t.estimate)
+    assert seed.low is not None and t.low is not None and seed.low < t.low
+    assert seed.high is not None and t.high is not None and seed.high > t.high
+    two = seed_interval([1.0, 2.0])  # two seeds: not bounded, so the whole feasible range
+    assert (two.low, two.high) == (-math.inf, math.inf)
+    assert (seed_interval([1.0, 2.0], (-100, 100)).low, seed_interval([1.0, 2.0], (0, 3)).high) == (
+        -100,
+        3,
+    )
+    three = seed_interval([1.0, 2.0, 1.5])
+    assert three.low is not None and math.isfinite(three.low)
+    assert seed_interval([0.99, 1.0, 0.98], (0.0, 1.0)).high == 1.0
+
+
+def test_seeds_to_decide_grows_as_the_mean_nears_the_edge() -> None:
+    far, near = [4.0, 5.0, 6.0], [1.5, 2.5, 3.5]
+    assert seeds_to_decide(far, 1.0, 100) == 2  # at 5 seeds: 5 +- 3.04 clears +1
+    more = seeds_to_decide(near, 1.0, 100)
+    assert more is not None and more > 2
+    assert seeds_to_decide([0.5, 1.5, 1.0], 1.0, 100) is None  # the mean sits on the edge
+    assert seeds_to_decide([10.0, 10.5, 11.0], 1.0, 100) == 0  # decided already
 
 
 def test_clopper_pearson_matches_the_exact_interval() -> None:
@@ -108,7 +128,7 @@ def test_worth_it_needs_the_interval_above_the_rope_and_the_break_even_met() -> 
     assert v["delta_points"]["ci95"][0] > 1.0
     # USD 100 extra at USD 10 per point per million and +3 points: about 3.3 M predictions
     assert v["break_even_predictions"]["estimate"] == pytest.approx(100.0 / (3.0 * 1e-5), rel=1e-6)
-    assert "+3.0 points [" in v["reason"] and "(t, 5 seeds)" in v["reason"]
+    assert "+3.0 points [" in v["reason"] and "(anytime-valid, 5 seeds)" in v["reason"]
     assert "11x [11, 11] the baseline's energy" in v["reason"]
     assert v["probability_of_improvement"] == 1.0
 
@@ -116,12 +136,13 @@ def test_worth_it_needs_the_interval_above_the_rope_and_the_break_even_met() -> 
 def test_inside_or_below_the_rope_is_not_worth_it_and_straddling_is_inconclusive() -> None:
     inside = verdicts(_experiment([0.2, -0.3, 0.1, 0.0, 0.1]), SETTINGS)["m"]
     assert inside["call"] == "not worth it" and "ROPE" in inside["reason"]
-    below = verdicts(_experiment([-3.0, -2.5, -3.5]), SETTINGS)["m"]
+    below = verdicts(_experiment([-3.0, -2.5, -3.5, -3.2, -2.8]), SETTINGS)["m"]
     assert below["call"] == "not worth it" and "never pays off" in below["reason"]
     straddle = verdicts(_experiment([0.5, 3.0, 1.5, 2.5, 0.8]), SETTINGS)["m"]
-    assert straddle["call"] == "inconclusive" and "straddles" in straddle["reason"]
+    assert straddle["call"] == "inconclusive" and "both sides of the ROPE" in straddle["reason"]
+    assert "no improvement beyond the ROPE" in inside["reason"]
     worse_on_average = verdicts(_experiment([-1.0, 0.5, -0.5]), SETTINGS)["m"]
-    assert worse_on_average["call"] == "inconclusive"  # [-2.2, 1.6] reaches above the ROPE
+    assert worse_on_average["call"] == "inconclusive"  # [-7.6, 7.0] reaches above the ROPE
     assert "never pays off at the mean difference (at best after " in worse_on_average["reason"]
     assert "after never" not in worse_on_average["reason"]
 
@@ -222,7 +243,8 @@ def test_normalised_scores_anchor_the_constant_at_0_and_the_baseline_at_1() -> N
     assert scores["constant"]["per_seed"] == {0: 0.0, 1: 0.0}
     assert scores["baseline"]["per_seed"] == {0: 1.0, 1: 1.0}
     assert scores["m"]["per_seed"] == pytest.approx({0: 1.5, 1: 0.5})
-    assert scores["m"]["estimate"] == pytest.approx(1.0) and scores["m"]["method"] == "t"
+    assert scores["m"]["estimate"] == pytest.approx(1.0)
+    assert scores["m"]["method"] == "anytime-valid"
     # a new method does not move anyone else's score (no "best observed" anchor)
     more = normalised_scores([*rows, row("great", 0, 0.99), row("great", 1, 0.99)])
     assert more["m"] == scores["m"]
@@ -247,7 +269,7 @@ def test_latency_ratio_is_a_geometric_mean_with_an_approximate_interval() -> Non
     rows[-1]["deploy_latency_ms_p95_cpu"] = 8.0  # 2x, 2x, 8x: geometric mean 3.17x
     v = verdicts(rows, SETTINGS)["m"]
     assert v["latency_ratio"]["estimate"] == pytest.approx(32 ** (1 / 3))
-    assert v["latency_ratio"]["method"] == "t on log ratios"
+    assert v["latency_ratio"]["method"] == "anytime-valid"
     assert "3.17x [" in v["reason"] and "the baseline's p95 CPU latency" in v["reason"]
 
 

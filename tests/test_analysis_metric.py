@@ -117,13 +117,13 @@ def test_an_mse_verdict_pairs_against_pretrain_finetune_and_counts_lower_as_bett
     assert v["delta_points"]["estimate"] == pytest.approx(0.3)  # the improvement: positive
     assert v["probability_of_improvement"] == 1.0
     assert v["call"] == "worth it"
-    assert re.search(r"MSE 0\.3 lower \[0\.2\d+, 0\.3\d+\] \(t, 5 seeds\)", v["reason"])
+    assert re.search(r"MSE 0\.3 lower \[0\.2\d+, 0\.3\d+\] \(anytime-valid, 5 seeds\)", v["reason"])
     assert "pretrain_finetune's energy" in v["reason"]
     worse = verdicts(_mse_rows([-0.3, -0.32, -0.28]), SETTINGS)["maml"]
     assert worse["delta_points"]["estimate"] == pytest.approx(-0.3)
     assert worse["call"] == "not worth it"
-    assert "MSE 0.3 higher [0.2" in worse["reason"]
-    assert "ROPE of +-0.05 MSE" in worse["reason"]
+    assert "MSE 0.3 higher [0.1" in worse["reason"]
+    assert "no improvement beyond the ROPE of +-0.05 MSE" in worse["reason"]
     straddle = verdicts(_mse_rows([0.0, 0.2, 0.1]), SETTINGS)["maml"]
     assert straddle["call"] == "inconclusive"
 
@@ -257,7 +257,7 @@ def test_method_meta_means_over_seeds_and_the_maml_over_fomaml_ratios() -> None:
     assert m["seconds_per_iteration"] == pytest.approx(0.025)
     assert m["device"] == "cpu" and m["time_measured"] == "perf-counter"
     assert m["steps"]["10"]["mean"] == pytest.approx(0.45)
-    assert m["steps"]["10"]["ci"] == "t over 2 seeds" and m["steps"]["10"]["seeds"] == 2
+    assert m["steps"]["10"]["ci"] == "anytime-valid over 2 seeds" and m["steps"]["10"]["seeds"] == 2
     one = method_meta(fomaml)
     assert one is not None and one["steps"]["10"]["ci95"] == [
         pytest.approx(0.45),
@@ -390,7 +390,7 @@ def test_an_mse_summary_round_trips_through_results_csv_into_tables_and_the_repo
     assert acc.header[2] == "test MSE (mean ± sd)" and acc.header[3] == "Δ MSE [95% CI]"
     maml_row = next(r for r in acc.rows if r[0] == "maml")
     # the verdict's improvement (+0.71, with its t interval) shown as maml - pretrain_finetune
-    assert re.fullmatch(r"-0\.710 \[-0\.7\d\d, -0\.6\d\d\]", maml_row[3]), maml_row[3]
+    assert re.fullmatch(r"-0\.710 \[-0\.8\d\d, -0\.6\d\d\]", maml_row[3]), maml_row[3]
     assert maml_row[4] == "-"  # no score without a constant predictor
     assert next(r for r in acc.rows if r[0] == REF)[3] == "(reference)"
     meta = by_key["meta"]

@@ -10,6 +10,7 @@ reference, x100; "Δ MSE": method - reference, negative is lower).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -27,12 +28,13 @@ def metric_named(
 ) -> Metric:
     """A metric by name, the fields given overriding a known metric's (an unknown name without
     them: higher is better, differences as they are)."""
-    known = KNOWN.get(name, Metric(name, "maximize", 1.0, name))
+    known = KNOWN.get(name, Metric(name, "maximize", 1.0, name, (-math.inf, math.inf)))
     return Metric(
         name,
         direction or known.direction,
         float(scale) if scale is not None else known.scale,
         unit or known.unit,
+        known.value_bounds,
     )
 
 

@@ -4,9 +4,10 @@
 
 so the constant predictor is 0 and the hand-designed baseline (the experiment's reference method)
 is 1 at every seed (never "best observed", which shifts when a method is added). The mean over
-seeds carries a t interval. A seed where the reference does no better than the constant predictor
-(by the metric's direction) has no score. Only classification tasks have a constant predictor
-row: without one (meta-learning families) there are no normalised scores.
+seeds carries the seed interval (``intervals.seed_interval``). A seed where the reference does
+no better than the constant predictor (by the metric's direction) has no score. Only
+classification tasks have a constant predictor row: without one (meta-learning families) there
+are no normalised scores.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from automl_bench.analysis.intervals import t_interval
+from automl_bench.analysis.intervals import seed_interval
 from automl_bench.metric import ACCURACY, BASELINE, Metric
 from automl_bench.tasks.constant import CONSTANT
 
@@ -40,7 +41,7 @@ def normalised_scores(
         }
         if not per_seed:
             continue
-        interval = t_interval(list(per_seed.values()))
+        interval = seed_interval(list(per_seed.values()))
         out[label] = {
             "estimate": interval.estimate,
             "ci95": [interval.low, interval.high] if interval.has_interval else None,

@@ -1,28 +1,36 @@
-"""The verdict per method against the reference method, from results.csv rows (see DESIGN.md).
+"""The verdict per method against the reference method, from results.csv rows.
 
 The reference is the hand-designed ``baseline`` for model-design experiments and
 ``pretrain_finetune`` for meta-learning families; "baseline" below means that reference. For
 each seed s where both finished, d_s = the improvement of the method over the baseline, in the
 metric's unit (``Metric.improvement``, positive is better): (accuracy(method, s) -
 accuracy(baseline, s)) x 100 points, or MSE(baseline, s) - MSE(method, s). delta = mean d_s
-with a t interval (BCa from 10 seeds). Extra cost per seed = the method's search + final
-training - the baseline's final training (USD, kWh, kg CO2, GPU-hours). The energy and p95 CPU
-latency against the baseline's are geometric-mean ratios with a t interval on the log ratios
-(approximate). Extra inference cost per prediction = the difference of their inference cost per
-1,000 / 1,000. With v = the value of one unit (an accuracy point, or one MSE) per prediction,
-the method pays off after N* = extra USD / (delta x v - extra inference USD per prediction)
-predictions, "never" when the denominator is not positive. N*'s interval puts the ends of
-delta's interval into the same formula.
+with the seed interval (``intervals.seed_interval``: anytime-valid, so it holds however many
+seeds were added before the call was made), clipped to what a difference can take. Extra cost
+per seed = the method's search + final training - the baseline's final training (USD, kWh,
+kg CO2, GPU-hours). The energy, wall-clock and p95 CPU latency against the baseline's are
+geometric-mean ratios with the seed interval of the log ratios. Extra inference cost per
+prediction = the difference of their inference cost per 1,000 / 1,000. With v = the value of
+one unit (an accuracy point, or one MSE) per prediction, the method pays off after
+N* = extra USD / (delta x v - extra inference USD per prediction) predictions, "never" when the
+denominator is not positive. N*'s interval puts the ends of delta's interval into the same
+formula: the optimistic N* uses the upper end.
 
 The call, against the region of practical equivalence (ROPE, +-rope_points, in the metric's
-unit: accuracy points, or MSE):
-- "not deployable": a final model of the method breaks a deployment constraint;
-- "worth it": the interval lies wholly above +rope and even its pessimistic end pays off within
-  the expected deployment volume;
-- "not worth it": the interval lies at or below +rope (inside or below the ROPE), or even the
-  optimistic break-even comes after the deployment volume (or never);
-- "inconclusive": the interval straddles +rope, the break-even is uncertain, or fewer than two
-  seeds paired.
+unit: accuracy points, or MSE), tried in this order (README, "The verdict", holds the same
+table; tests/test_verdict_rules.py checks the two against each other):
+1. "not deployable": a final model of the method breaks a deployment constraint;
+2. "inconclusive": fewer than two seeds paired (no interval);
+3. "not worth it": no improvement beyond the ROPE (the whole interval at or below +rope);
+4. "not worth it": even the optimistic break-even comes after the expected deployment
+   volume (or never);
+5. "inconclusive": the interval reaches both sides of +rope;
+6. "worth it": the whole interval above +rope, and even the pessimistic break-even within the
+   volume;
+7. "inconclusive": above +rope, but the pessimistic break-even comes after the volume.
+An inconclusive call carries a forecast: how many more seeds would likely decide it (the seed
+interval's half-width at n + k, from the spread seen so far, against the mean's distance to
++rope), and what they would cost, from the cost per seed measured so far.
 """
 
 from __future__ import annotations
@@ -33,13 +41,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl_bench.analysis.intervals import (
-    BCA_FROM,
     Interval,
-    bca_interval,
     clopper_pearson,
     probability_of_improvement,
     ratio_interval,
-    t_interval,
+    seed_interval,
+    seeds_to_decide,
 )
 from automl_bench.analysis.metrics import rows_metric, rows_reference, the_reference
 from automl_bench.metric import ACCURACY, BASELINE, Metric
@@ -63,6 +70,7 @@ class VerdictSettings:
     value_usd_per_point_per_million: float = 10.0
     deployment_predictions: float = 1e8
     constraints: str = ""  # the deployment constraints in words ("p95 <= 5 ms"), "" for none
+    max_seeds: int = 100  # how far a forecast looks: the seed plan's max, else 100 seeds
 
     @property
     def value_per_prediction(self) -> float:
@@ -102,6 +110,90 @@ def _mean(values: Sequence[float]) -> float:
     return math.fsum(values) / len(values) if values else math.nan
 
 
+Pair = tuple[Mapping[str, Any], Mapping[str, Any]]  # (the method's row, the baseline's) of a seed
+
+
+def _pairs(rows: Sequence[Mapping[str, Any]], base: Sequence[Mapping[str, Any]]) -> list[Pair]:
+    """The seeds where both the method and the baseline finished, in the method's row order."""
+    by_seed = {r["seed"]: r for r in base}
+    return [
+        (r, by_seed[r["seed"]])
+        for r in rows
+        if r["seed"] in by_seed
+        and r["test_metric"] is not None
+        and by_seed[r["seed"]]["test_metric"] is not None
+    ]
+
+
+def _spent(row: Mapping[str, Any], figure: str) -> float:
+    """What a study spent on training: its search and its final training."""
+    return float(row[f"search_{figure}"]) + float(row[f"final_{figure}"])
+
+
+def _extra_costs(pairs: Sequence[Pair]) -> dict[str, list[float]]:
+    """Per seed: the method's search + final training - the baseline's final training."""
+    return {
+        "usd": [_spent(m, "usd") - b["final_usd"] for m, b in pairs],
+        "energy_kwh": [_spent(m, "energy_kwh") - b["final_energy_kwh"] for m, b in pairs],
+        "co2_kg": [_spent(m, "co2_kg") - b["final_co2_kg"] for m, b in pairs],
+        "gpu_hours": [(_spent(m, "device_s") - b["final_device_s"]) / 3600 for m, b in pairs],
+    }
+
+
+def _ratios(pairs: Sequence[Pair]) -> dict[str, Interval]:
+    """Energy, wall-clock and p95 CPU latency of the method against the baseline's."""
+    latency = [
+        (m["deploy_latency_ms_p95_cpu"], b["deploy_latency_ms_p95_cpu"])
+        for m, b in pairs
+        if m.get("deploy_latency_ms_p95_cpu") is not None
+        and b.get("deploy_latency_ms_p95_cpu") is not None
+    ]
+    return {
+        "energy_ratio": ratio_interval(
+            [_spent(m, "energy_kwh") for m, _ in pairs], [b["final_energy_kwh"] for _, b in pairs]
+        ),
+        "wall_ratio": ratio_interval(
+            [_spent(m, "wall_s") for m, _ in pairs], [b["final_wall_s"] for _, b in pairs]
+        ),
+        "latency_ratio": ratio_interval([m for m, _ in latency], [b for _, b in latency]),
+    }
+
+
+def _failures(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    trials = sum(int(r["trials"]) for r in rows)
+    failed_trials = sum(int(r["failed"]) for r in rows)
+    failed_studies = sum(r["status"] != "ok" for r in rows)
+    return {
+        "studies": len(rows),
+        "failed_studies": _interval_dict(clopper_pearson(failed_studies, len(rows))),
+        "failed_trials": _interval_dict(clopper_pearson(failed_trials, trials)),
+    }
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """N* at delta's estimate, and at its optimistic (upper) and pessimistic (lower) ends."""
+
+    estimate: float
+    optimistic: float | None
+    pessimistic: float | None
+
+    @property
+    def interval(self) -> list[float] | None:
+        if self.optimistic is None or self.pessimistic is None:
+            return None
+        return [self.optimistic, self.pessimistic]
+
+
+def _break_even(delta: Interval, extra_usd: float, inference: float, v: float) -> BreakEven:
+    def at(points: float | None) -> float | None:
+        return None if points is None else break_even(extra_usd, points, inference, v)
+
+    return BreakEven(
+        break_even(extra_usd, delta.estimate, inference, v), at(delta.high), at(delta.low)
+    )
+
+
 def method_verdict(
     rows: Sequence[Mapping[str, Any]],
     base: Sequence[Mapping[str, Any]],
@@ -111,53 +203,14 @@ def method_verdict(
 ) -> dict[str, Any]:
     """The verdict of one method's rows against the reference's (both from results.csv):
     ``delta_points`` is the improvement in ``metric``'s unit (``unit``), positive is better."""
-    by_seed = {r["seed"]: r for r in base}
-    pairs = [
-        (r, by_seed[r["seed"]])
-        for r in rows
-        if r["seed"] in by_seed
-        and r["test_metric"] is not None
-        and by_seed[r["seed"]]["test_metric"] is not None
-    ]
-    diffs = [metric.improvement(m["test_metric"], b["test_metric"]) for m, b in pairs]
-    extra_usd = [m["search_usd"] + m["final_usd"] - b["final_usd"] for m, b in pairs]
-    extra = {
-        "usd": extra_usd,
-        "energy_kwh": [
-            m["search_energy_kwh"] + m["final_energy_kwh"] - b["final_energy_kwh"] for m, b in pairs
-        ],
-        "co2_kg": [m["search_co2_kg"] + m["final_co2_kg"] - b["final_co2_kg"] for m, b in pairs],
-        "gpu_hours": [
-            (m["search_device_s"] + m["final_device_s"] - b["final_device_s"]) / 3600
-            for m, b in pairs
-        ],
-    }
-    inference = [(m["inference_per_1k_usd"] - b["inference_per_1k_usd"]) / 1000 for m, b in pairs]
-    v = settings.value_per_prediction
-    per_seed = [break_even(e, d, i, v) for e, d, i in zip(extra_usd, diffs, inference, strict=True)]
-    energy_ratio = ratio_interval(
-        [m["search_energy_kwh"] + m["final_energy_kwh"] for m, _ in pairs],
-        [b["final_energy_kwh"] for _, b in pairs],
-    )
-    latency_pairs = [
-        (m["deploy_latency_ms_p95_cpu"], b["deploy_latency_ms_p95_cpu"])
-        for m, b in pairs
-        if m.get("deploy_latency_ms_p95_cpu") is not None
-        and b.get("deploy_latency_ms_p95_cpu") is not None
-    ]
-    latency_ratio = ratio_interval([m for m, _ in latency_pairs], [b for _, b in latency_pairs])
-    trials = sum(int(r["trials"]) for r in rows)
-    failed_trials = sum(int(r["failed"]) for r in rows)
-    failed_studies = sum(r["status"] != "ok" for r in rows)
+    pairs = _pairs(rows, base)
     broken = sorted({r["deploy_broken"] for r in rows if r.get("deploy_broken")})
     feasible = all(r.get("deploy_feasible") is not False for r in rows)
     out: dict[str, Any] = {
         "reference": reference,
         "unit": metric.unit,
         "seeds_paired": len(pairs),
-        "studies": len(rows),
-        "failed_studies": _interval_dict(clopper_pearson(failed_studies, len(rows))),
-        "failed_trials": _interval_dict(clopper_pearson(failed_trials, trials)),
+        **_failures(rows),
         "feasible": feasible,
         "broken": broken,
     }
@@ -167,44 +220,95 @@ def method_verdict(
             reason=f"no seed where both the method and {the_reference(reference)} finished",
         )
         return out
-    delta = bca_interval(diffs) if len(diffs) >= BCA_FROM else t_interval(diffs)
-    mean_extra_usd, mean_inference = _mean(extra_usd), _mean(inference)
-    n_star = break_even(mean_extra_usd, delta.estimate, mean_inference, v)
-    n_low = (
-        break_even(mean_extra_usd, delta.high, mean_inference, v)
-        if delta.high is not None
-        else None
-    )
-    n_high = (
-        break_even(mean_extra_usd, delta.low, mean_inference, v) if delta.low is not None else None
-    )
+    diffs = [metric.improvement(m["test_metric"], b["test_metric"]) for m, b in pairs]
+    delta = seed_interval(diffs, metric.improvement_bounds)
+    extra = _extra_costs(pairs)
+    inference = [(m["inference_per_1k_usd"] - b["inference_per_1k_usd"]) / 1000 for m, b in pairs]
+    v = settings.value_per_prediction
+    n_star = _break_even(delta, _mean(extra["usd"]), _mean(inference), v)
+    ratios = _ratios(pairs)
     out.update(
         delta_points=_interval_dict(delta),
         probability_of_improvement=probability_of_improvement(diffs),
-        extra_cost={k: _interval_dict(t_interval(vals)) for k, vals in extra.items()},
-        energy_ratio=_interval_dict(energy_ratio),
-        latency_ratio=_interval_dict(latency_ratio),
-        extra_inference_usd_per_prediction=mean_inference,
+        extra_cost={k: _interval_dict(seed_interval(vals)) for k, vals in extra.items()},
+        **{name: _interval_dict(ratio) for name, ratio in ratios.items()},
+        extra_inference_usd_per_prediction=_mean(inference),
         break_even_predictions={
-            "estimate": n_star,
-            "ci95": [n_low, n_high] if n_low is not None else None,
-            "per_seed": per_seed,
+            "estimate": n_star.estimate,
+            "ci95": n_star.interval,
+            "per_seed": [
+                break_even(e, d, i, v)
+                for e, d, i in zip(extra["usd"], diffs, inference, strict=True)
+            ],
         },
     )
-    call, why = _call(delta, n_star, n_low, n_high, feasible, broken, settings, metric.unit)
+    call, why = _call(delta, n_star, feasible, broken, settings, metric.unit)
+    if call == INCONCLUSIVE:
+        out["forecast"] = forecast(diffs, pairs, settings)
     words = [_delta_words(delta, metric)]
-    if energy_ratio.n:
-        words.append(f"{_ratio_words(energy_ratio)} {the_reference(reference)}'s energy")
-    if latency_ratio.n:
-        words.append(f"{_ratio_words(latency_ratio)} {the_reference(reference)}'s p95 CPU latency")
-    words.append(_break_even_words(n_star, n_low, n_high))
+    for name, what in (("energy_ratio", "energy"), ("latency_ratio", "p95 CPU latency")):
+        if ratios[name].n:
+            words.append(f"{_ratio_words(ratios[name])} {the_reference(reference)}'s {what}")
+    words.append(_break_even_words(n_star))
     if feasible and settings.constraints:
         words.append(f"meets {settings.constraints}")
     words.append(why)
+    if "forecast" in out:
+        words.append(out["forecast"]["words"])
+    failed_studies = sum(r["status"] != "ok" for r in rows)
     if failed_studies:
         words.append(f"{failed_studies} of {len(rows)} studies failed")
     out.update(call=call, reason=", ".join(w for w in words if w))
     return out
+
+
+def seed_cost(pairs: Sequence[Pair]) -> dict[str, float]:
+    """What one more seed of a method costs, from the seeds so far: the method's search and
+    final training plus the baseline's final training at that seed (its pair)."""
+    out = {}
+    for figure in ("wall_s", "energy_kwh", "usd"):
+        out[figure] = _mean([_spent(m, figure) + float(b[f"final_{figure}"]) for m, b in pairs])
+    return out
+
+
+def forecast(
+    diffs: Sequence[float], pairs: Sequence[Pair], settings: VerdictSettings
+) -> dict[str, Any]:
+    """For an inconclusive call: the seeds that would likely decide it, if the mean and spread
+    stay as seen so far (the interval's half-width at n + k against the mean's distance to
+    +rope), and what they would cost, at the cost per seed measured so far."""
+    n = len(diffs)
+    horizon = max(0, settings.max_seeds - n)
+    more = seeds_to_decide(diffs, settings.rope_points, horizon)
+    per_seed = seed_cost(pairs)
+    if more is None:
+        return {
+            "more_seeds": None,
+            "within": horizon,
+            "per_seed": per_seed,
+            "words": f"not decided within {settings.max_seeds} seeds at this spread"
+            " (its mean sits near the ROPE's edge)",
+        }
+    cost = {k: more * v for k, v in per_seed.items()}
+    return {
+        "more_seeds": more,
+        "within": horizon,
+        "per_seed": per_seed,
+        "cost": cost,
+        "words": (
+            f"about {more} more seed{'s' if more != 1 else ''} would likely decide it "
+            f"({_human_seconds(cost['wall_s'])} of training, {cost['energy_kwh']:.2g} kWh, "
+            f"USD {cost['usd']:.2g})"
+        ),
+    }
+
+
+def _human_seconds(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
 
 
 def _ratio_words(ratio: Interval) -> str:
@@ -236,44 +340,47 @@ def _delta_words(delta: Interval, metric: Metric = ACCURACY) -> str:
     )
 
 
-def _break_even_words(n_star: float, low: float | None, high: float | None) -> str:
-    if math.isinf(n_star):
+def _break_even_words(n_star: BreakEven) -> str:
+    low, high = n_star.optimistic, n_star.pessimistic
+    if math.isinf(n_star.estimate):
         if low is not None and not math.isinf(low):
             return (
                 f"never pays off at the mean difference (at best after {_human(low)} predictions)"
             )
         return "never pays off"
     ci = f" [{_human(low)}, {_human(high)}]" if low is not None and high is not None else ""
-    return f"pays off after {_human(n_star)}{ci} predictions"
+    return f"pays off after {_human(n_star.estimate)}{ci} predictions"
 
 
 def _call(
     delta: Interval,
-    n_star: float,
-    n_low: float | None,
-    n_high: float | None,
+    n_star: BreakEven,
     feasible: bool,
     broken: Sequence[str],
     settings: VerdictSettings,
     unit: str = ACCURACY.unit,
 ) -> tuple[str, str]:
+    """The call and why, by the rules in the module's docstring, in their order."""
     rope, volume = settings.rope_points, settings.deployment_predictions
+    better = f"{rope:g} {unit} better"  # the ROPE's upper edge, in words
+    expected = f"the {_human(volume)} predictions expected"
     if not feasible:
         return NOT_DEPLOYABLE, f"breaks {'; '.join(broken)}"
-    if not delta.has_interval or delta.low is None or delta.high is None:
+    if delta.low is None or delta.high is None:
         return INCONCLUSIVE, "needs two or more seeds for an interval"
     if delta.high <= rope:
-        return NOT_WORTH_IT, f"the interval lies at or below the ROPE of +-{rope:g} {unit}"
-    if delta.low <= rope:
-        return INCONCLUSIVE, f"the interval straddles the ROPE of +-{rope:g} {unit}"
-    if n_low is not None and n_low > volume:
         return (
             NOT_WORTH_IT,
-            f"even the best case pays off after the {_human(volume)} predictions expected",
+            f"no improvement beyond the ROPE of +-{rope:g} {unit}: even the interval's best "
+            f"case is at most {better}",
         )
-    if n_high is not None and n_high <= volume:
-        return WORTH_IT, f"within the {_human(volume)} predictions expected"
-    return INCONCLUSIVE, f"may not pay off within the {_human(volume)} predictions expected"
+    if n_star.optimistic is not None and n_star.optimistic > volume:
+        return NOT_WORTH_IT, f"even the best case pays off after {expected}"
+    if delta.low <= rope:
+        return INCONCLUSIVE, f"the interval reaches both sides of the ROPE's edge ({better})"
+    if n_star.pessimistic is not None and n_star.pessimistic <= volume:
+        return WORTH_IT, f"more than {better} across the interval, and pays off within {expected}"
+    return INCONCLUSIVE, f"more than {better}, but may not pay off within {expected}"
 
 
 def verdicts(

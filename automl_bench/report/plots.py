@@ -23,7 +23,8 @@ PARETO_AXES = {
 CAPTIONS = {
     "differences": (
         "Paired difference to the baseline in accuracy points, one dot per seed. The bar is the "
-        "95% interval of the mean difference (Student-t below 10 seeds, BCa from 10); the shaded "
+        "95% seed interval of the mean difference (anytime-valid: it holds however many seeds "
+        "were added before the call); the shaded "
         "band is the region of practical equivalence (ROPE)."
     ),
     "anytime": (

@@ -202,7 +202,7 @@ def cost_table(summary: Mapping[str, Any]) -> TextTable:
         rows,
         "Totals over seeds. The band is the energy source's stated uncertainty, not a "
         f"confidence interval. x {reference}: the geometric mean over seed pairs of method / "
-        f"{reference} with a t interval on the log ratios (approximate). p95 ms: batch size 1, "
+        f"{reference} with the seed interval of the log ratios. p95 ms: batch size 1, "
         "mean over the method's final models.",
     )
 

@@ -11,11 +11,14 @@ from automl_bench.analysis.metrics import is_percent, summary_metric, summary_re
 METHODS_NOTE = (
     "Pairing: every method sees the same seeds and, at each seed, the same train / validation / "
     "test splits, so each seed gives one paired difference (method - baseline).",
-    "Accuracy difference: the mean paired difference with a Student-t 95% interval; from 10 "
-    "seeds on, a BCa bootstrap interval instead (a percentile bootstrap undercovers at 3 to 5 "
-    "seeds). With one seed there is no interval.",
-    "Cost ratios (energy, p95 latency): the geometric mean of method / baseline over seed "
-    "pairs, with a t interval on the log ratios, back-transformed: approximate.",
+    "Every interval over seeds is the seed interval, one method everywhere: an anytime-valid "
+    "95% confidence sequence for a mean (Wang & Ramdas 2023), built at 97.5% under a Gaussian "
+    "model so that it still holds 95% on skewed differences, at any number of seeds and when "
+    "seeds are added until a call is decided; clipped to what the quantity can take (an "
+    "accuracy to [0, 100] %, a difference to [-100, 100] points). With two seeds it is that "
+    "whole range; with one there is none.",
+    "Cost ratios (energy, wall-clock, p95 latency): the geometric mean of method / baseline "
+    "over seed pairs, with the seed interval of the log ratios, back-transformed.",
     "Failure rates: the exact Clopper-Pearson 95% interval of failed / run.",
     "Probability of improvement: the share of seed pairs where the method beat the baseline, "
     "ties counting one half.",
