@@ -90,9 +90,11 @@ def _run(args: argparse.Namespace) -> int:
 
     prepared = prepare(args.config, args.overrides)
     if args.command == "validate":
+        plan = prepared.config.seed_plan
+        more = f" at the first {plan.first} seeds, then added up to {plan.max}" if plan else ""
         print(
             f"{args.config}: valid; {len(prepared.studies)} studies, "
-            f"up to {prepared.total_trials} trials"
+            f"up to {prepared.total_trials} trials{more}"
         )
         return 0
     resume = None

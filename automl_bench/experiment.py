@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,11 @@ from automl_bench.cost.record import CostRecord
 from automl_bench.deploy.models import DeploySettings, FinalModel
 from automl_bench.deploy.record import Constraints, DeployRecord
 from automl_bench.errors import ConfigError
+from automl_bench.looks import ONE_LOOK, Caps, Looks
 from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import BASELINE, METHODS
 from automl_bench.methods.warmstart import WarmStart
+from automl_bench.metric import reference_method
 from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
 from automl_bench.resume import RunState, clear_state, interrupted, resumed_now, write_state
@@ -88,7 +90,8 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
                 f"{name} needs a search space with a supernet(config, task) function "
                 f"(as search_spaces/nb201.py has); {primary.path.name} has none",
             )
-    studies = plan_studies(config, primary.name, [s for s in spaces if s != primary.name])
+    references = [s for s in spaces if s != primary.name]
+    studies = plan_studies(config, primary.name, references, config.first_seeds)
     prices = load_prices(config, path)
     warm = None
     if any(METHODS[name].warmstart for name in config.methods):
@@ -99,10 +102,12 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
     return Prepared(config, path, text, spaces, primary.name, studies, prices, warm)
 
 
-def plan_studies(config: ExperimentConfig, primary: str, references: list[str]) -> list[StudySpec]:
-    """Methods x seeds on the primary space, plus each reference space's baseline per seed."""
+def plan_studies(
+    config: ExperimentConfig, primary: str, references: list[str], seeds: list[int]
+) -> list[StudySpec]:
+    """Methods x ``seeds`` on the primary space, plus each reference space's baseline per seed."""
     studies = []
-    for seed in config.seeds:
+    for seed in seeds:
         for name in config.methods:
             method = METHODS[name]
             # a one-shot method's search is one trial: the supernet's
@@ -122,6 +127,7 @@ class StudyRecord:
     outcomes: list[TrialOutcome] = field(default_factory=list)
     decide: CostRecord = field(default_factory=CostRecord)  # its sampler's work, in the driver
     deploy: DeployRecord | str | None = None  # its final model's record, or why there is none
+    look: int = 0  # the look that ran it (``looks``): 0, the first seeds
 
 
 class _Recorder:
@@ -301,6 +307,34 @@ def _utc(ms: int | None) -> str:
     return datetime.fromtimestamp((ms or 0) / 1000, UTC).isoformat()
 
 
+@dataclass
+class _Run:
+    """Everything one run of an experiment holds while its looks run (see ``looks``)."""
+
+    prepared: Prepared
+    console: Console
+    cluster: Any
+    meters: Any
+    tracking: Any
+    out: Path
+    exp_dir: Path
+    cache: Path
+    uri: str
+    created: datetime
+    started: float
+    metering: dict[str, float]
+    provenance: tuple[dict[str, Any], dict[str, str], str]  # hardware, versions, revision
+    common_tags: dict[str, str]
+    config_file: Path
+    state: RunState
+    ctx: TrialContext
+    concurrency: int
+    recorder: _Recorder
+    progress: Progress
+    studies: dict[str, StudyRecord]
+    deploy_cost: CostRecord = field(default_factory=CostRecord)
+
+
 def run_experiment(
     prepared: Prepared,
     *,
@@ -310,11 +344,300 @@ def run_experiment(
     console: Console | None = None,
     live: bool = True,
 ) -> dict[str, Any]:
-    """Run every study of ``prepared``; returns the summary (also written to runs/<experiment>/)."""
-    from automl_bench import provenance
-    from automl_bench.analysis.experiment import analyse
+    """Run every study of ``prepared``, look by look (``looks``); returns the summary (also
+    written to runs/<experiment>/)."""
     from automl_bench.report import log_report, write_report
     from automl_bench.report.build import PLOTS
+    from automl_bench.runner import ray_cluster
+    from automl_bench.summary import print_looks, print_table, print_verdicts, write_summary
+
+    console = console or Console()
+    started = time.monotonic()
+    with ray_cluster(ray_address) as cluster:
+        run = _start(prepared, cluster, resume, tracking_uri, console, live, started)
+        try:
+            with run.progress:
+                looks = _run_looks(run, resume is not None)
+        except BaseException:
+            run.recorder.abandon()  # interrupted: open runs are marked KILLED, finished ones stay
+            raise
+        summary = _finish(run, looks)
+    exp_dir = run.exp_dir
+    write_summary(summary, exp_dir, archive=False)
+    clear_state(exp_dir)  # finished: nothing left to resume
+    report = write_report(exp_dir, summary)
+    log_report(run.tracking, summary["summary_run_id"], report, exp_dir)
+    print_table(summary, console, exp_dir)
+    print_verdicts(summary, console)
+    print_looks(summary, console)
+    console.print(f"report: {report.html} and {report.markdown.name}, plots in {PLOTS}/")
+    return summary
+
+
+def _start(
+    prepared: Prepared,
+    cluster: Any,
+    resume: RunState | None,
+    tracking_uri: str | None,
+    console: Console,
+    live: bool,
+    started: float,
+) -> _Run:
+    """Meters, the tracking store, the task's data and the run state, before any trial."""
+    from automl_bench import provenance
+    from automl_bench.runner import start_node_meters
+    from automl_bench.tasks import get_task
+    from automl_bench.tracking import Tracking, default_tracking_uri
+
+    config = prepared.config
+    created = datetime.fromisoformat(resume.created) if resume else datetime.now(UTC)
+    out = Path(config.output_dir).resolve()
+    # Meters first: from here on, everything the nodes spend is measured (and what no trial
+    # held, start-up included, is the idle / overhead line).
+    meter_start = time.monotonic()
+    meters = start_node_meters(config.cost.country_iso_code)
+    metering = {
+        "meter_start_s": time.monotonic() - meter_start,
+        "measured_from_s": meter_start - started,
+    }
+    # a resumed run goes on in the store its trials were logged in
+    uri = (
+        (resume.tracking_uri if resume else None)
+        or tracking_uri
+        or config.tracking.uri
+        or default_tracking_uri(out)
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
+    cache = out / "cache"
+    # generate (or decode) once, here, before trials need it
+    if config.task not in META_FAMILIES:
+        get_task(config.task, config.data_dir).arrays(cache)
+    elif config.task == "fewshot_mnist1d":  # episodes are drawn from MNIST-1D
+        get_task("mnist1d").arrays(cache)
+    hw, libs, revision = provenance.hardware(), provenance.versions(), provenance.code_revision()
+    tracking.set_experiment_tags({"task": config.task, "space": prepared.primary_space})
+    exp_dir = out / config.experiment
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    config_file = exp_dir / "config.json"
+    config_file.write_text(prepared.config_text)
+    state, studies, earlier = _run_state(prepared, tracking, resume, created, uri, exp_dir, console)
+    progress = Progress(0, console, enabled=live)
+    return _Run(
+        prepared=prepared,
+        console=console,
+        cluster=cluster,
+        meters=meters,
+        tracking=tracking,
+        out=out,
+        exp_dir=exp_dir,
+        cache=cache,
+        uri=uri,
+        created=created,
+        started=started,
+        metering=metering,
+        provenance=(hw, libs, revision),
+        common_tags=provenance.flat_tags(hw, libs, revision),
+        config_file=config_file,
+        state=state,
+        ctx=_trial_context(prepared, cache),
+        concurrency=config.resources.max_concurrent_trials
+        or _fit_concurrency(
+            cluster.cpus,
+            cluster.gpus,
+            config.resources.cpus_per_trial,
+            config.resources.gpus_per_trial,
+        ),
+        recorder=_Recorder(tracking, studies, progress, earlier),
+        progress=progress,
+        studies=studies,
+    )
+
+
+def _run_state(
+    prepared: Prepared,
+    tracking: Any,
+    resume: RunState | None,
+    created: datetime,
+    uri: str,
+    exp_dir: Path,
+    console: Console,
+) -> tuple[RunState, dict[str, StudyRecord], list[TrialRun]]:
+    """A new run's state, or a resumed one's with the parent runs its killed driver opened
+    (reopened) and the trial runs it logged under them."""
+    config = prepared.config
+    if resume is None:
+        if interrupted(exp_dir):
+            console.print(
+                f"[yellow]an unfinished run of {config.experiment} was left in {exp_dir}; "
+                "starting afresh (--resume would have carried it on)[/yellow]"
+            )
+        tune_name = f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}"
+        return RunState(tune_name, created.isoformat(), prepared.config_text, {}, uri), {}, []
+    state = resumed_now(resume)
+    for run_id in state.parents.values():
+        tracking.reopen(run_id)
+    return state, {}, tracking.trial_runs(set(state.parents.values()))
+
+
+def _run_looks(run: _Run, resuming: bool) -> Looks:
+    """The first seeds for every study, then (with a seed plan) one seed at a time for the
+    reference and every undecided method, until ``Looks.stop_reason`` says stop."""
+    config = run.prepared.config
+    plan = config.seed_plan
+    caps = Caps(
+        plan.max if plan is not None else len(config.first_seeds),
+        config.verdict.max_energy_kwh,
+        config.verdict.max_wall_s,
+    )
+    looks = Looks(caps)
+    seeds, labels = config.first_seeds, None
+    while True:
+        index = len(looks.taken)
+        specs = _look_studies(run, index, seeds, labels)
+        # a resumed run restores each look its killed driver had started (finished ones end at
+        # once, giving back their outcomes), then goes on
+        _run_look(run, index, specs, resuming and (index == 0 or index < len(run.state.looks)))
+        if plan is None:
+            looks.stopped = ONE_LOOK
+            return looks
+        reference = _reference(run)
+        reference_seeds = {s.spec.seed for s in run.studies.values() if s.spec.label == reference}
+        energy = sum(t.node.kwh for t in run.meters.totals().values())
+        looks.record(
+            seeds,
+            sorted({s.label for s in specs}),
+            _interim_verdicts(run),
+            len(reference_seeds),
+            energy,
+            time.monotonic() - run.started,
+        )
+        looks.stopped = looks.stop_reason()
+        if looks.stopped is not None:
+            return looks
+        seeds = [plan.seeds[len(reference_seeds)]]
+        labels = {_reference(run), *looks.undecided()}
+
+
+def _reference(run: _Run) -> str:
+    return reference_method(run.prepared.config.task)
+
+
+def _look_studies(
+    run: _Run, index: int, seeds: list[int], labels: set[str] | None
+) -> list[StudySpec]:
+    """The studies of look ``index``: those a resumed run's state recorded for it, else the
+    ``labels`` (all, when None) at ``seeds``."""
+    prepared = run.prepared
+    references = [s for s in prepared.spaces if s != prepared.primary_space]
+    if index < len(run.state.looks):  # recorded by the killed driver
+        plan = prepared.config.seed_plan
+        every = plan.seeds if plan is not None else prepared.config.first_seeds
+        specs = plan_studies(prepared.config, prepared.primary_space, references, every)
+        by_key = {s.key: s for s in specs}
+        return [by_key[key] for key in run.state.looks[index]]
+    specs = plan_studies(prepared.config, prepared.primary_space, references, seeds)
+    return [s for s in specs if labels is None or s.label in labels]
+
+
+def _run_look(run: _Run, index: int, specs: list[StudySpec], resuming: bool) -> None:
+    """One look's studies on Ray, their MLflow parents opened first; then their final models'
+    deploy records."""
+    from automl_bench.runner import run_trials
+
+    new = [s for s in specs if s.key not in run.state.parents]
+    opened = _open_studies(run.tracking, run.prepared, new, run.common_tags, run.config_file)
+    parents = {**run.state.parents, **{k: r.run_id for k, r in opened.items()}}
+    for spec in specs:
+        run.studies[spec.key] = StudyRecord(spec, parents[spec.key], look=index)
+    looks = list(run.state.looks)
+    if index >= len(looks):
+        looks.append([s.key for s in specs])
+    run.state = replace(run.state, parents=parents, looks=looks)
+    write_state(run.exp_dir, run.state)  # from here on, --resume can carry this run on
+    run.progress.total += sum(s.n_trials + 1 for s in specs)
+    name = run.state.tune_name if index == 0 else f"{run.state.tune_name}-look{index}"
+    _, decide = run_trials(
+        specs,
+        run.prepared.spaces,
+        run.ctx,
+        run.recorder,
+        storage_path=run.out / "ray",
+        name=name,
+        max_concurrent_trials=run.concurrency,
+        collect=run.meters.collect,
+        cost_objective=run.prepared.config.search.cost_objective,
+        warmstart=run.prepared.warmstart,
+        resume=resuming,
+    )
+    run.recorder.close_interrupted()
+    for key, record in decide.items():
+        run.studies[key].decide = record
+    _measure_deployments(run, {s.key for s in specs})
+
+
+def _measure_deployments(run: _Run, keys: set[str]) -> None:
+    """The deploy phase of these studies: every final model, measured in one process on one
+    machine."""
+    from automl_bench.runner import measure_deployments
+
+    finals = [(m, t) for m, t in _final_models(run.prepared, run.studies) if m.key in keys]
+    deployed, cost = measure_deployments(
+        [model for model, _ in finals],
+        _deploy_settings(run.prepared, run.cache),
+        run.cluster.cpus,
+        run.cluster.gpus,
+        run.prepared.prices,
+    )
+    run.deploy_cost = run.deploy_cost + cost
+    for model, trial_id in finals:
+        found = deployed.get(model.key, "not measured")
+        run.studies[model.key].deploy = found
+        if isinstance(found, DeployRecord):
+            run.recorder.annotate(trial_id, found.to_metrics(), found.to_tags())
+        else:
+            run.recorder.annotate(trial_id, {}, {"deploy_error": found})
+
+
+def _summary_now(run: _Run, node_totals: Mapping[str, Any]) -> dict[str, Any]:
+    from automl_bench.summary import build_summary
+
+    hw, libs, revision = run.provenance
+    first, last = run.recorder.first_start, run.recorder.last_end
+    return build_summary(
+        run.prepared,
+        list(run.studies.values()),
+        created=run.created.isoformat(),
+        code_revision=revision,
+        hardware=hw,
+        versions=libs,
+        wall_s=time.monotonic() - run.started,
+        trials_wall_s=last - first if first is not None and last is not None else 0.0,
+        tracking_uri=run.uri,
+        cluster={
+            "address": run.cluster.address,
+            "cpus": run.cluster.cpus,
+            "gpus": run.cluster.gpus,
+        },
+        node_totals=node_totals,
+        deploy_cost=run.deploy_cost,
+        metering=run.metering,
+    )
+
+
+def _interim_verdicts(run: _Run) -> dict[str, dict[str, Any]]:
+    """Every judged method's verdict from the studies so far (as results.csv would have them)."""
+    from automl_bench.analysis import verdicts
+    from automl_bench.results import result_rows
+
+    rows = result_rows(_summary_now(run, {}))
+    return verdicts(rows, verdict_settings(run.prepared.config))
+
+
+def _finish(run: _Run, looks: Looks) -> dict[str, Any]:
+    """The summary, results.csv and trials.jsonl, the verdict read back from them, and the
+    MLflow parent and summary runs closed."""
+    from automl_bench.analysis.experiment import analyse
     from automl_bench.results import (
         constant_rows,
         result_rows,
@@ -322,200 +645,77 @@ def run_experiment(
         write_results,
         write_trials,
     )
-    from automl_bench.runner import (
-        measure_deployments,
-        ray_cluster,
-        run_trials,
-        start_node_meters,
-    )
-    from automl_bench.summary import (
-        archive_previous,
-        build_summary,
-        fold_analysis,
-        print_table,
-        print_verdicts,
-        write_summary,
-    )
+    from automl_bench.summary import archive_previous, fold_analysis
     from automl_bench.tasks import get_task
     from automl_bench.tasks.constant import constant_scores
-    from automl_bench.tracking import Tracking, default_tracking_uri
 
-    config = prepared.config
-    console = console or Console()
-    created = datetime.fromisoformat(resume.created) if resume else datetime.now(UTC)
-    out = Path(config.output_dir).resolve()
-    started = time.monotonic()
-    with ray_cluster(ray_address) as cluster:
-        # Meters first: from here on, everything the nodes spend is measured (and what no trial
-        # held, start-up included, is the idle / overhead line).
-        meter_start = time.monotonic()
-        meters = start_node_meters(config.cost.country_iso_code)
-        meter_start_s = time.monotonic() - meter_start
-        # a resumed run goes on in the store its trials were logged in
-        uri = (
-            (resume.tracking_uri if resume else None)
-            or tracking_uri
-            or config.tracking.uri
-            or default_tracking_uri(out)
+    config = run.prepared.config
+    summary = _summary_now(run, run.meters.totals())
+    warnings = summary["cost"]["warnings"]
+    for node_id in run.meters.lost:  # its trials were run again elsewhere (Tune's retries)
+        warnings.append(
+            f"node {node_id} was lost during the run: its meter went with it, so what it "
+            "spent (the lost trials' partial work included) is not in these figures"
         )
-        out.mkdir(parents=True, exist_ok=True)
-        tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
-        cache = out / "cache"
-        # generate (or decode) once, here, before trials need it
-        meta = config.task in META_FAMILIES
-        if not meta:
-            get_task(config.task, config.data_dir).arrays(cache)
-        elif config.task == "fewshot_mnist1d":  # episodes are drawn from MNIST-1D
-            get_task("mnist1d").arrays(cache)
-        hw, libs, revision = (
-            provenance.hardware(),
-            provenance.versions(),
-            provenance.code_revision(),
+    if run.state.resumed:
+        summary["resumed"] = run.state.resumed
+        warnings.append(
+            f"the run was resumed {len(run.state.resumed)} time(s) after its driver was "
+            "killed: each trial's cost is whole, but the node totals (and the idle and "
+            "overhead line) cover the last driver only, and the trials its predecessors "
+            "had running when killed were paid for and lost"
         )
-        common_tags = provenance.flat_tags(hw, libs, revision)
-        tracking.set_experiment_tags({"task": config.task, "space": prepared.primary_space})
-        exp_dir = out / config.experiment
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        config_file = exp_dir / "config.json"
-        config_file.write_text(prepared.config_text)
-        if resume is None:
-            if interrupted(exp_dir):
-                console.print(
-                    f"[yellow]an unfinished run of {config.experiment} was left in {exp_dir}; "
-                    "starting afresh (--resume would have carried it on)[/yellow]"
-                )
-            studies = _open_studies(tracking, prepared, common_tags, config_file)
-            tune_name = f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}"
-            state = RunState(
-                tune_name,
-                created.isoformat(),
-                prepared.config_text,
-                {k: r.run_id for k, r in studies.items()},
-                uri,
-            )
-            earlier: list[TrialRun] = []
-        else:  # the killed driver's parent runs, and what it logged under them
-            state = resumed_now(resume)
-            studies = {s.key: StudyRecord(s, state.parents[s.key]) for s in prepared.studies}
-            for parent in studies.values():
-                tracking.reopen(parent.run_id)
-            earlier = tracking.trial_runs(set(state.parents.values()))
-            tune_name = state.tune_name
-        write_state(exp_dir, state)  # from here on, --resume can carry this run on
-        ctx = _trial_context(prepared, cache)
-        concurrency = config.resources.max_concurrent_trials or _fit_concurrency(
-            cluster.cpus,
-            cluster.gpus,
-            config.resources.cpus_per_trial,
-            config.resources.gpus_per_trial,
-        )
-        progress = Progress(prepared.total_trials, console, enabled=live)
-        recorder = _Recorder(tracking, studies, progress, earlier)
-        try:
-            with progress:
-                _, decide = run_trials(
-                    prepared.studies,
-                    prepared.spaces,
-                    ctx,
-                    recorder,
-                    storage_path=out / "ray",
-                    name=tune_name,
-                    max_concurrent_trials=concurrency,
-                    collect=meters.collect,
-                    cost_objective=config.search.cost_objective,
-                    warmstart=prepared.warmstart,
-                    resume=resume is not None,
-                )
-            recorder.close_interrupted()
-        except BaseException:
-            recorder.abandon()  # interrupted: open runs are marked KILLED, finished ones stay
-            raise
-        for key, record in decide.items():
-            studies[key].decide = record
-        # the deploy phase: every final model, measured in one process on one machine
-        finals = _final_models(prepared, studies)
-        deployed, deploy_cost = measure_deployments(
-            [model for model, _ in finals],
-            _deploy_settings(prepared, cache),
-            cluster.cpus,
-            cluster.gpus,
-            prepared.prices,
-        )
-        for model, trial_id in finals:
-            found = deployed.get(model.key, "not measured")
-            studies[model.key].deploy = found
-            if isinstance(found, DeployRecord):
-                recorder.annotate(trial_id, found.to_metrics(), found.to_tags())
-            else:
-                recorder.annotate(trial_id, {}, {"deploy_error": found})
-        node_totals = meters.totals()
-        first, last = recorder.first_start, recorder.last_end
-        trials_wall_s = last - first if first is not None and last is not None else 0.0
-        summary = build_summary(
-            prepared,
-            list(studies.values()),
-            created=created.isoformat(),
-            code_revision=revision,
-            hardware=hw,
-            versions=libs,
-            wall_s=time.monotonic() - started,
-            trials_wall_s=trials_wall_s,
-            tracking_uri=uri,
-            cluster={"address": cluster.address, "cpus": cluster.cpus, "gpus": cluster.gpus},
-            node_totals=node_totals,
-            deploy_cost=deploy_cost,
-            metering={"meter_start_s": meter_start_s, "measured_from_s": meter_start - started},
-        )
-        for node_id in meters.lost:  # its trials were run again elsewhere (Tune's retries)
-            summary["cost"]["warnings"].append(
-                f"node {node_id} was lost during the run: its meter went with it, so what it "
-                "spent (the lost trials' partial work included) is not in these figures"
-            )
-        if state.resumed:
-            summary["resumed"] = state.resumed
-            summary["cost"]["warnings"].append(
-                f"the run was resumed {len(state.resumed)} time(s) after its driver was "
-                "killed: each trial's cost is whole, but the node totals (and the idle and "
-                "overhead line) cover the last driver only, and the trials its predecessors "
-                "had running when killed were paid for and lost"
-            )
-        # results in long format, and the verdict read back from them alone
-        archive_previous(exp_dir)
-        # a meta-learning family has no constant predictor (its tasks are drawn, not one set)
-        constant = (
-            []
-            if meta
-            else constant_scores(get_task(config.task, config.data_dir), config.seeds, cache)
-        )
-        write_results(
-            result_rows(summary) + constant_rows(summary, constant), exp_dir / "results.csv"
-        )
-        write_trials(
-            trial_lines(config.experiment, studies.values(), recorder.times),
-            exp_dir / "trials.jsonl",
-        )
-        settings = verdict_settings(config)
-        fold_analysis(summary, analyse(exp_dir, settings))
-        summary["verdict_settings"] = asdict(settings)
-        _close_parent_runs(tracking, summary, studies)
-        summary["summary_run_id"] = _log_summary_run(tracking, summary, common_tags)
-    write_summary(summary, exp_dir, archive=False)
-    clear_state(exp_dir)  # finished: nothing left to resume
-    report = write_report(exp_dir, summary)
-    log_report(tracking, summary["summary_run_id"], report, exp_dir)
-    print_table(summary, console, exp_dir)
-    print_verdicts(summary, console)
-    console.print(f"report: {report.html} and {report.markdown.name}, plots in {PLOTS}/")
+    if config.seed_plan is not None:
+        summary["looks"] = {**looks.to_dict(), "benchmark": benchmark_cost(summary)}
+    # results in long format, and the verdict read back from them alone
+    archive_previous(run.exp_dir)
+    # a meta-learning family has no constant predictor (its tasks are drawn, not one set)
+    constant = (
+        []
+        if config.task in META_FAMILIES
+        else constant_scores(get_task(config.task, config.data_dir), summary["seeds"], run.cache)
+    )
+    write_results(
+        result_rows(summary) + constant_rows(summary, constant), run.exp_dir / "results.csv"
+    )
+    write_trials(
+        trial_lines(config.experiment, run.studies.values(), run.recorder.times),
+        run.exp_dir / "trials.jsonl",
+    )
+    settings = verdict_settings(config)
+    fold_analysis(summary, analyse(run.exp_dir, settings))
+    summary["verdict_settings"] = asdict(settings)
+    _close_parent_runs(run.tracking, summary, run.studies)
+    summary["summary_run_id"] = _log_summary_run(run.tracking, summary, run.common_tags)
     return summary
 
 
+def benchmark_cost(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """What deciding cost: every study's search and final training, and the part spent on the
+    seeds added after the first look. This is the benchmark's own cost, not a method's."""
+    every, added = CostRecord(), CostRecord()
+    seeds: dict[str, int] = {}
+    for label, method in summary["methods"].items():
+        seeds[label] = len(method["studies"])
+        for study in method["studies"]:
+            spent = CostRecord.from_dict(study["search"]) + CostRecord.from_dict(study["final"])
+            every = every + spent
+            if study.get("look", 0) > 0:
+                added = added + spent
+    return {"seeds": seeds, "all_seeds": every.to_dict(), "added_seeds": added.to_dict()}
+
+
 def _open_studies(
-    tracking: Any, prepared: Prepared, tags: dict[str, str], config_file: Path
+    tracking: Any,
+    prepared: Prepared,
+    specs: list[StudySpec],
+    tags: dict[str, str],
+    config_file: Path,
 ) -> dict[str, StudyRecord]:
-    """One MLflow parent run per study, created before any trial starts."""
+    """One MLflow parent run per study, created before any of its trials starts."""
     config = prepared.config
     studies: dict[str, StudyRecord] = {}
-    for spec in prepared.studies:
+    for spec in specs:
         run_id = tracking.start_run(
             name=spec.key,
             tags={
@@ -594,10 +794,18 @@ def _deploy_settings(prepared: Prepared, cache: Path) -> DeploySettings:
 
 
 def verdict_settings(config: ExperimentConfig) -> VerdictSettings:
-    """The config's ``verdict:`` section, with the deployment constraints in words."""
+    """The config's ``verdict:`` section, with the deployment constraints in words and how
+    many seeds a forecast may count on (the seed plan's max, else 100)."""
     deploy = config.deploy
     limits = Constraints(**deploy.constraints.model_dump(), target=deploy.target)
-    return VerdictSettings(**config.verdict.model_dump(), constraints=limits.describe())
+    plan = config.seed_plan
+    return VerdictSettings(
+        rope_points=config.verdict.rope_points,
+        value_usd_per_point_per_million=config.verdict.value_usd_per_point_per_million,
+        deployment_predictions=config.verdict.deployment_predictions,
+        constraints=limits.describe(),
+        max_seeds=plan.max if plan is not None else 100,
+    )
 
 
 def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_trial: float) -> int:

@@ -37,6 +37,7 @@ COLUMNS = (
     "space",
     "method",
     "seed",
+    "look",
     "status",
     "metric",
     "test_metric",
@@ -72,6 +73,7 @@ def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "space": study["space"],
                 "method": label,
                 "seed": study["seed"],
+                "look": study.get("look", 0),
                 "status": "ok" if study["test_metric"] is not None else "failed",
                 "metric": metric,
                 "test_metric": study["test_metric"],
@@ -111,6 +113,7 @@ def constant_rows(
             "space": "",
             "method": CONSTANT,
             "seed": score.seed,
+            "look": 0,
             "status": "ok",
             "metric": summary_metric(summary).name,
             "test_metric": score.test_metric,
@@ -152,7 +155,7 @@ def read_results(path: Path) -> list[dict[str, Any]]:
                     row[key] = None
                 elif key in numeric:
                     row[key] = float(text)
-                elif key in ("seed", "trials", "failed", "stopped"):
+                elif key in ("seed", "look", "trials", "failed", "stopped"):
                     row[key] = int(text)
                 elif key == "deploy_feasible":
                     row[key] = text == "True"

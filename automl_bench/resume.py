@@ -28,6 +28,9 @@ class RunState:
     parents: dict[str, str]  # study key -> its MLflow parent run id
     tracking_uri: str
     resumed: list[str] = field(default_factory=list)  # when each --resume started (UTC)
+    # study keys per look (``looks``); its first look's Tune run is ``tune_name``, look k's
+    # ``<tune_name>-look<k>``
+    looks: list[list[str]] = field(default_factory=list)
 
 
 def state_path(exp_dir: Path) -> Path:

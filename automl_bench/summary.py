@@ -240,6 +240,7 @@ def study_summary(
     inference_per_1k = per_1k(inference, predictions)
     return {
         "seed": record.spec.seed,
+        "look": record.look,
         "method": record.spec.method,
         "space": record.spec.space,
         "best_config": best_config,
@@ -426,7 +427,7 @@ def build_summary(
         "code_revision": code_revision,
         "hardware": hardware,
         "versions": versions,
-        "seeds": config.seeds,
+        "seeds": sorted({r.spec.seed for r in records}),
         "budget": {"trials": config.trials, "epochs": config.epochs},
         "deploy": config.deploy.model_dump(),
         "wall_s": wall_s,
@@ -582,6 +583,30 @@ def print_verdicts(summary: dict[str, Any], console: Console) -> None:
             f"USD {s['value_usd_per_point_per_million']:g} per million predictions; "
             f"{s['deployment_predictions']:.3g} predictions expected (config: verdict)."
         )
+
+
+def looks_words(summary: Mapping[str, Any]) -> str | None:
+    """A run that added seeds until decided: how far it went, why it stopped, and what the
+    seeds cost (the benchmark's own cost); None for a fixed list of seeds."""
+    looks = summary.get("looks")
+    if not looks:
+        return None
+    bench = looks["benchmark"]
+    seeds = ", ".join(f"{label} {n}" for label, n in bench["seeds"].items())
+    every, added = bench["all_seeds"], bench["added_seeds"]
+    return (
+        f"Seeds added until decided: {len(looks['looks'])} looks, stopped: {looks['stopped']} "
+        f"(max {looks['max_seeds']} seeds). Seeds per method: {seeds}. Finding out cost "
+        f"{every['energy_kwh']['total']:.3g} kWh, USD {every['usd']:.3g} and "
+        f"{every['wall_s']:.0f} trial-seconds in all; the seeds added after the first look "
+        f"{added['energy_kwh']['total']:.3g} kWh, USD {added['usd']:.3g}."
+    )
+
+
+def print_looks(summary: dict[str, Any], console: Console) -> None:
+    words = looks_words(summary)
+    if words:
+        console.print(words)
 
 
 def print_table(summary: dict[str, Any], console: Console, exp_dir: Path | None = None) -> None:

@@ -14,7 +14,9 @@ such interval is shared like this:
 
 By construction the windows' energy plus idle / overhead equals the node's measured energy.
 Capacity-seconds follow the same rule: a window holds ``cpus x seconds`` (``core_s``) and
-``GPU share x seconds`` (``device_s``); what nobody held is idle capacity.
+``GPU share x seconds`` (``device_s``), scaled down exactly as its energy is when the windows
+hold more than the node has, so that the windows' held seconds never exceed the node's capacity
+(``node CPUs x seconds``, ``1 x seconds`` per GPU); what nobody held is idle capacity.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def split(
     for h in holdings.values():
         devices |= set(h.gpus)
     gpu_held = {d: sum(h.gpus.get(d, 0.0) for h in holdings.values()) for d in devices}
+    # held CPUs past the node's count are scaled down like the energy (a node that reports no
+    # CPUs has no capacity to scale to: its windows keep what they hold)
+    core_scale = node_cpus / held_cpus if 0 < node_cpus < held_cpus else 1.0
     shares: dict[str, Energy] = {}
     for key, h in holdings.items():
         cpu_fraction = h.cpus * cpu_scale
@@ -82,8 +87,8 @@ def split(
         )
         shares[key] = Energy(
             wall_s=seconds,
-            core_s=h.cpus * seconds,
-            device_s=sum(h.gpus.values()) * seconds,
+            core_s=h.cpus * core_scale * seconds,
+            device_s=sum(share / max(1.0, gpu_held[d]) for d, share in h.gpus.items()) * seconds,
             cpu_kwh=reading.cpu_kwh * cpu_fraction,
             gpu_kwh=gpu_kwh,
             ram_kwh=reading.ram_kwh * cpu_fraction,
