@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from automl_bench.cost.countries import known_countries
-from automl_bench.cost.prices import Prices, parse_table, resolve_prices
+from automl_bench.cost.prices import DEFAULT_HOUR_ROWS, Prices, parse_table, resolve_prices
 from automl_bench.errors import ConfigError
 from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import METHODS
@@ -89,13 +89,20 @@ class Cost(BaseModel):
     Each of ``gpu_hour``, ``cpu_hour``, ``electricity``, ``carbon_intensity`` and ``pue`` is a row
     name of the price table or a number; electricity and carbon intensity default to the rows of
     ``country_iso_code``.
+
+    ``billing``: ``cloud`` (rented instances, whose hourly price already pays for their power:
+    ``usd`` is what was held at those rates, the electricity bill is reported but not added) or
+    ``owned`` (hardware you own: ``usd`` is what was held at amortised hardware rates, the
+    ``owned-*`` rows, plus the electricity at the tariff). ``gpu_hour`` and ``cpu_hour`` default
+    to the billing's rows.
     """
 
     model_config = _STRICT
     country_iso_code: str = "USA"
     prices: str = "configs/prices.yaml"
-    gpu_hour: str | float = "aws-p5.48xlarge"  # USD per GPU-hour held
-    cpu_hour: str | float = "aws-c7i"  # USD per logical CPU (vCPU) hour held
+    billing: Literal["cloud", "owned"] = "cloud"
+    gpu_hour: str | float = DEFAULT_HOUR_ROWS["cloud"][0]  # USD per GPU-hour held
+    cpu_hour: str | float = DEFAULT_HOUR_ROWS["cloud"][1]  # USD per logical CPU (vCPU) hour held
     electricity: str | float | None = None  # USD per kWh (times the PUE)
     carbon_intensity: str | float | None = None  # kg CO2e per kWh (times the PUE)
     pue: str | float = "aws"
@@ -116,6 +123,16 @@ class Cost(BaseModel):
         if isinstance(value, int | float) and value < 0:
             raise ValueError(f"must be a row name or a number >= 0, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _billing_rows(self) -> Cost:
+        """Owned hardware is priced by the owned rows unless the config names its own."""
+        gpu_row, cpu_row = DEFAULT_HOUR_ROWS[self.billing]
+        if "gpu_hour" not in self.model_fields_set:
+            self.gpu_hour = gpu_row
+        if "cpu_hour" not in self.model_fields_set:
+            self.cpu_hour = cpu_row
+        return self
 
 
 class DeployConstraints(BaseModel):
@@ -527,6 +544,7 @@ def load_prices(config: ExperimentConfig, config_path: Path) -> Prices:
         country_iso_code=cost.country_iso_code,
         gpu_hour=cost.gpu_hour,
         cpu_hour=cost.cpu_hour,
+        billing=cost.billing,
         electricity=cost.electricity,
         carbon_intensity=cost.carbon_intensity,
         pue=cost.pue,

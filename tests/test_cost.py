@@ -31,13 +31,14 @@ def test_pricing_applies_held_capacity_energy_pue_and_carbon_intensity() -> None
     assert r.co2_kg == pytest.approx(0.3 * 1.5 * 0.4)
     assert r.usd_compute == pytest.approx(2 * 0.04 + 0.5 * 6.0)
     assert r.usd_energy == pytest.approx(0.3 * 1.5 * 0.25)
-    assert r.usd == pytest.approx(r.usd_compute + r.usd_energy)
+    assert r.usd == pytest.approx(r.usd_compute)  # cloud billing: power is in the hourly rate
     # bands: the CPU estimate +-40%, NVML +-5%
     assert (r.energy_kwh_low, r.energy_kwh_high) == pytest.approx(
         (0.1 * 0.6 + 0.2 * 0.95, 0.1 * 1.4 + 0.2 * 1.05)
     )
     assert r.co2_kg_high == pytest.approx(r.energy_kwh_high * 1.5 * 0.4)
-    assert r.usd_high == pytest.approx(r.usd_compute + r.energy_kwh_high * 1.5 * 0.25)
+    assert r.usd_energy_high == pytest.approx(r.energy_kwh_high * 1.5 * 0.25)
+    assert r.usd_high == pytest.approx(r.usd_compute)  # (owned billing adds it: test_billing.py)
     assert (r.pue, r.carbon_intensity_kg_per_kwh, r.cpu_s) == (1.5, 0.4, 1800)
 
 

@@ -5,6 +5,19 @@ A config's ``cost`` section names a row of the table or gives its own number for
 ``gpu_hour``, ``cpu_hour``, ``electricity``, ``carbon_intensity`` and ``pue``. Electricity and
 carbon intensity default to the rows of ``cost.country_iso_code``; a country with no carbon
 intensity row falls back to CodeCarbon's offline table (Our World in Data / Ember).
+
+``cost.billing`` says what the hourly rates are (see ``record.py`` for what ``usd`` adds up):
+
+- ``cloud`` (the default): rented instances' on-demand prices, which already pay for the power
+  they draw. The ``gpu_hour`` and ``cpu_hour`` rows are cloud rows (no ``billing`` key).
+- ``owned``: hardware you own, priced as its purchase amortised over the hours of its useful
+  life, plus the electricity at the tariff. The rows say ``billing: owned`` and give
+  ``purchase_usd`` (with its dated source), the ``units`` (GPUs, logical CPUs) it buys and
+  ``amortisation_years``; their ``usd`` must be ``purchase_usd / units / (years x 8760 h)``.
+  The defaults are ``owned-h100-sxm`` and ``owned-epyc-9654``.
+
+A row of the other billing is refused (a cloud rate under ``owned`` would count power twice; an
+owned rate under ``cloud`` would leave power out); a number is taken as given.
 """
 
 from __future__ import annotations
@@ -17,7 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from automl_bench.cost.attribution import Energy
 from automl_bench.cost.record import CostRecord
@@ -25,6 +38,16 @@ from automl_bench.cost.uncertainty import band
 from automl_bench.errors import ConfigError
 
 _ROW = ConfigDict(extra="allow", strict=True)
+
+CLOUD, OWNED = "cloud", "owned"
+BILLINGS = (CLOUD, OWNED)
+# cost.billing -> the (gpu_hour, cpu_hour) rows a config gets unless it names its own
+DEFAULT_HOUR_ROWS: dict[str, tuple[str, str]] = {
+    CLOUD: ("aws-p5.48xlarge", "aws-c7i"),
+    OWNED: ("owned-h100-sxm", "owned-epyc-9654"),
+}
+HOURS_PER_YEAR = 8760.0
+AMORTISED_TOLERANCE = 0.005  # an owned row's usd may differ from its arithmetic by 0.5 %
 
 
 class _Row(BaseModel):
@@ -34,9 +57,39 @@ class _Row(BaseModel):
 
 
 class UsdRow(_Row):
-    """USD per GPU-hour, per vCPU-hour or per kWh (extra keys such as ``gpu`` are kept)."""
+    """USD per GPU-hour, per vCPU-hour or per kWh (extra keys such as ``gpu`` are kept).
+
+    An hourly row with ``billing: owned`` is amortised hardware: it also gives ``purchase_usd``,
+    ``units`` and ``amortisation_years``, and its ``usd`` is their quotient."""
 
     usd: float = Field(ge=0)
+
+    @property
+    def billing(self) -> str:
+        return str((self.model_extra or {}).get("billing", CLOUD))
+
+    @model_validator(mode="after")
+    def _amortised(self) -> UsdRow:
+        extra = self.model_extra or {}
+        if extra.get("billing", CLOUD) not in BILLINGS:
+            raise ValueError(f"billing must be one of {', '.join(BILLINGS)}")
+        if self.billing != OWNED:
+            return self
+        numbers = {}
+        for key in ("purchase_usd", "units", "amortisation_years"):
+            value = extra.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"an owned row needs {key} > 0, got {value!r}")
+            numbers[key] = float(value)
+        hourly = numbers["purchase_usd"] / (
+            numbers["units"] * numbers["amortisation_years"] * HOURS_PER_YEAR
+        )
+        if abs(self.usd - hourly) > AMORTISED_TOLERANCE * hourly:
+            raise ValueError(
+                f"usd must be purchase_usd / units / (amortisation_years x {HOURS_PER_YEAR:g} h)"
+                f" = {hourly:.6g}, got {self.usd}"
+            )
+        return self
 
 
 class CarbonRow(_Row):
@@ -67,6 +120,7 @@ class Prices:
     pue: float
     sources: Mapping[str, str] = field(default_factory=dict)  # figure -> "row: source (date)"
     gpu_model: str | None = None  # the card the GPU-hour row prices ("H100"), if it says
+    billing: str = CLOUD  # cloud: usd is the compute; owned: amortised compute + electricity
 
     def gpu_mismatch(self, cards: Iterable[str]) -> str | None:
         """A warning when trials ran on cards other than the one the GPU-hour row prices."""
@@ -86,6 +140,7 @@ class Prices:
             "carbon_intensity_kg_per_kwh": self.carbon_intensity_kg_per_kwh,
             "pue": self.pue,
             "gpu_model": self.gpu_model,
+            "billing": self.billing,
             "sources": dict(self.sources),
         }
 
@@ -116,6 +171,7 @@ class Prices:
             pue=self.pue,
             carbon_intensity_kg_per_kwh=self.carbon_intensity_kg_per_kwh,
             measured=dict(measured),
+            billing=self.billing,
         )
 
 
@@ -160,6 +216,27 @@ def _pick(
     return float(getattr(row, value_of)), f"{choice}: {row.source} ({row.date})"
 
 
+def _check_billing(
+    choice: str | float, rows: Mapping[str, UsdRow], billing: str, field_name: str
+) -> None:
+    """A named hourly row must be of the config's billing; a number is taken as given."""
+    if not isinstance(choice, str) or choice not in rows or rows[choice].billing == billing:
+        return
+    same = ", ".join(sorted(n for n, r in rows.items() if r.billing == billing)) or "none"
+    why = (
+        "a cloud rate already pays for power, which owned billing adds at the tariff"
+        if billing == OWNED
+        else "an owned rate is amortised hardware without its power"
+    )
+    article = {CLOUD: "a", OWNED: "an"}
+    raise ConfigError(
+        field_name,
+        f"row {choice!r} is {article[rows[choice].billing]} {rows[choice].billing} rate but "
+        f"cost.billing is {billing} ({why}): pick {article[billing]} {billing} row ({same}) or "
+        "give a number",
+    )
+
+
 def resolve_prices(
     table: PriceTable,
     table_path: Path,
@@ -170,8 +247,13 @@ def resolve_prices(
     electricity: str | float | None,
     carbon_intensity: str | float | None,
     pue: str | float,
+    billing: str = CLOUD,
 ) -> Prices:
     """The figures a config's ``cost`` section picks. Raises ConfigError naming the field."""
+    if billing not in BILLINGS:
+        raise ConfigError("cost.billing", f"must be one of {', '.join(BILLINGS)}, got {billing!r}")
+    _check_billing(gpu_hour, table.gpu_hour, billing, "cost.gpu_hour")
+    _check_billing(cpu_hour, table.cpu_hour, billing, "cost.cpu_hour")
     sources: dict[str, str] = {}
     gpu, sources["gpu_hour"] = _pick(gpu_hour, table.gpu_hour, "usd", "cost.gpu_hour", table_path)
     cpu, sources["cpu_hour"] = _pick(cpu_hour, table.cpu_hour, "usd", "cost.cpu_hour", table_path)
@@ -208,4 +290,6 @@ def resolve_prices(
         raise ConfigError("cost.pue", f"must be >= 1 (facility energy / IT energy), got {facility}")
     row = table.gpu_hour.get(gpu_hour) if isinstance(gpu_hour, str) else None
     model = (row.model_extra or {}).get("gpu") if row is not None else None
-    return Prices(gpu, cpu, tariff, intensity, facility, sources, str(model) if model else None)
+    return Prices(
+        gpu, cpu, tariff, intensity, facility, sources, str(model) if model else None, billing
+    )

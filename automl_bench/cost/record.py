@@ -3,7 +3,13 @@
 Energy is IT energy as measured (CPU, GPU, RAM). Carbon and the electricity bill apply the PUE:
 ``co2_kg = energy_kwh * pue * carbon_intensity`` and ``usd_energy = energy_kwh * pue * tariff``.
 ``usd_compute`` prices what was held: CPU-seconds held (``core_s``) and GPU-seconds held
-(``device_s``) at the hourly rates of the price table. ``usd = usd_compute + usd_energy``.
+(``device_s``) at the hourly rates of the price table. What ``usd`` adds up depends on the
+billing (``cost.billing``, see ``prices.py``):
+
+- ``cloud`` (the default, and a record that says none): ``usd = usd_compute``. A cloud instance's
+  hourly price already pays for its power, so the electricity bill ``usd_energy`` is reported
+  (what that energy would cost at the tariff) but not added: it would be counted twice.
+- ``owned``: ``usd = usd_compute + usd_energy``, the amortised hardware plus the electricity.
 
 ``energy_kwh_low`` / ``_high`` is the band that the measurement methods allow (see
 ``uncertainty.py``); the CO2 and USD bands follow from it. Bands add linearly: an estimate's error
@@ -48,6 +54,8 @@ METRIC_NAMES = (
     "usd_high",
 )
 _CONSTANTS = ("pue", "carbon_intensity_kg_per_kwh")  # kept when equal, dropped when not
+_NOT_SUMMED = (*_CONSTANTS, "measured", "billing")
+CLOUD, OWNED = "cloud", "owned"  # the billings (cost.billing)
 
 
 @dataclass(frozen=True)
@@ -71,32 +79,41 @@ class CostRecord:
     pue: float | None = None
     carbon_intensity_kg_per_kwh: float | None = None
     measured: Mapping[str, str] = field(default_factory=dict)
+    billing: str | None = None  # cloud or owned; None (nothing priced yet) is billed as cloud
 
     @property
     def energy_kwh(self) -> float:
         return self.energy_kwh_cpu + self.energy_kwh_gpu + self.energy_kwh_ram
 
     @property
+    def energy_billed(self) -> bool:
+        """Whether ``usd`` adds the electricity bill: only for owned hardware."""
+        return self.billing == OWNED
+
+    @property
     def usd(self) -> float:
-        return self.usd_compute + self.usd_energy
+        return self.usd_compute + (self.usd_energy if self.energy_billed else 0.0)
 
     @property
     def usd_low(self) -> float:
-        return self.usd_compute + self.usd_energy_low
+        return self.usd_compute + (self.usd_energy_low if self.energy_billed else 0.0)
 
     @property
     def usd_high(self) -> float:
-        return self.usd_compute + self.usd_energy_high
+        return self.usd_compute + (self.usd_energy_high if self.energy_billed else 0.0)
 
     def __add__(self, other: CostRecord) -> CostRecord:
+        if None not in (self.billing, other.billing) and self.billing != other.billing:
+            raise ValueError(f"cannot add a {self.billing} record to a {other.billing} one")
         measured = dict(self.measured)
         for part, how in other.measured.items():
             measured[part] = how if measured.get(part, how) == how else MIXED
         summed: dict[str, Any] = {
             f.name: getattr(self, f.name) + getattr(other, f.name)
             for f in fields(self)
-            if f.name not in (*_CONSTANTS, "measured")
+            if f.name not in _NOT_SUMMED
         }
+        summed["billing"] = self.billing if self.billing is not None else other.billing
         for name in _CONSTANTS:
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine is None or theirs is None or mine == theirs:
@@ -112,7 +129,7 @@ class CostRecord:
             **{
                 f.name: getattr(self, f.name) * factor
                 for f in fields(self)
-                if f.name not in (*_CONSTANTS, "measured")
+                if f.name not in _NOT_SUMMED
             },
         )
 
@@ -129,6 +146,8 @@ class CostRecord:
         """``measured_cpu`` and so on, plus ``energy_estimate``: the band in words."""
         tags = {f"{prefix}measured_{part}": how for part, how in self.measured.items()}
         tags[f"{prefix}energy_estimate"] = describe(self.measured)
+        if self.billing is not None:
+            tags[f"{prefix}billing"] = self.billing
         return tags
 
     def to_result(self, prefix: str = "") -> dict[str, Any]:
@@ -154,7 +173,9 @@ class CostRecord:
             "usd": self.usd,
             "usd_compute": self.usd_compute,
             "usd_energy": self.usd_energy,
+            "usd_energy_band": [self.usd_energy_low, self.usd_energy_high],
             "usd_band": [self.usd_low, self.usd_high],
+            "billing": self.billing,
             "pue": self.pue,
             "carbon_intensity_kg_per_kwh": self.carbon_intensity_kg_per_kwh,
             "measured": dict(self.measured),
@@ -164,8 +185,10 @@ class CostRecord:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CostRecord:
         """The inverse of ``to_dict``."""
-        energy, co2, usd = d["energy_kwh"], d["co2_kg_band"], d["usd_band"]
+        energy, co2 = d["energy_kwh"], d["co2_kg_band"]
         compute = float(d["usd_compute"])
+        # the electricity bill's band (a summary written before billing: from the USD band)
+        usd = d.get("usd_energy_band") or [float(b) - compute for b in d["usd_band"]]
         return cls(
             wall_s=float(d["wall_s"]),
             cpu_s=float(d["cpu_s"]),
@@ -181,11 +204,12 @@ class CostRecord:
             co2_kg_high=float(co2[1]),
             usd_compute=compute,
             usd_energy=float(d["usd_energy"]),
-            usd_energy_low=float(usd[0]) - compute,
-            usd_energy_high=float(usd[1]) - compute,
+            usd_energy_low=float(usd[0]),
+            usd_energy_high=float(usd[1]),
             pue=d.get("pue"),
             carbon_intensity_kg_per_kwh=d.get("carbon_intensity_kg_per_kwh"),
             measured=dict(d.get("measured", {})),
+            billing=d.get("billing"),
         )
 
     @classmethod
@@ -200,10 +224,11 @@ class CostRecord:
         values: dict[str, Any] = {}
         for f in fields(cls):
             key = f"{prefix}{f.name}"
-            if f.name == "measured" or key not in result or result[key] is None:
+            if f.name in ("measured", "billing") or key not in result or result[key] is None:
                 continue
             values[f.name] = float(result[key])
-        return cls(**values, measured=measured)
+        billing = result.get(f"{prefix}billing")
+        return cls(**values, measured=measured, billing=str(billing) if billing else None)
 
 
 def total(records: Iterable[CostRecord]) -> CostRecord:
