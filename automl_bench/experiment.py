@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from automl_bench.analysis.verdict import VerdictSettings
+from automl_bench.analysis.verdict import INCONCLUSIVE, VerdictSettings
 from automl_bench.config import ExperimentConfig, load_config, load_prices, resolve_path
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord
@@ -904,8 +904,32 @@ def _log_summary_run(tracking: Any, summary: dict[str, Any], tags: dict[str, str
         },
         params={k: v for k, v in prices.items() if k != "sources"},
     )
-    tracking.end_run(run_id, "FINISHED", metrics, None, None)
+    tracking.end_run(run_id, "FINISHED", metrics, look_history(summary, delta_name), None)
     return str(run_id)
+
+
+def look_history(
+    summary: Mapping[str, Any], delta_name: str
+) -> list[tuple[int, Mapping[str, float]]] | None:
+    """Per look (the step), each judged method's improvement with its interval's ends and
+    whether its call was decided: ``look/<method>/delta_points`` (``_low``, ``_high``),
+    ``look/<method>/decided`` and ``look/<method>/seeds``. None for a fixed list of seeds."""
+    looks = summary.get("looks")
+    if not looks:
+        return None
+    history: list[tuple[int, Mapping[str, float]]] = []
+    for look in looks["looks"]:
+        values: dict[str, float] = {}
+        for label, delta in look["delta"].items():
+            name = f"look/{label.replace(':', '-')}"
+            values[f"{name}/{delta_name}"] = delta["estimate"]
+            if delta["ci95"]:
+                values[f"{name}/{delta_name}_low"] = delta["ci95"][0]
+                values[f"{name}/{delta_name}_high"] = delta["ci95"][1]
+            values[f"{name}/seeds"] = delta["n"]
+            values[f"{name}/decided"] = float(look["calls"][label] != INCONCLUSIVE)
+        history.append((int(look["look"]), values))
+    return history
 
 
 __all__ = ["Prepared", "plan_studies", "prepare", "run_experiment"]

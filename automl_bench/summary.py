@@ -31,6 +31,7 @@ from automl_bench.cost.node_meter import NodeTotals
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord, total
 from automl_bench.cost.uncertainty import describe
+from automl_bench.looks import looks_words
 from automl_bench.methods import get_method
 from automl_bench.metric import ACCURACY, BASELINE, Metric, reference_method, task_metric
 from automl_bench.outcome import TrialOutcome
@@ -583,24 +584,6 @@ def print_verdicts(summary: dict[str, Any], console: Console) -> None:
             f"USD {s['value_usd_per_point_per_million']:g} per million predictions; "
             f"{s['deployment_predictions']:.3g} predictions expected (config: verdict)."
         )
-
-
-def looks_words(summary: Mapping[str, Any]) -> str | None:
-    """A run that added seeds until decided: how far it went, why it stopped, and what the
-    seeds cost (the benchmark's own cost); None for a fixed list of seeds."""
-    looks = summary.get("looks")
-    if not looks:
-        return None
-    bench = looks["benchmark"]
-    seeds = ", ".join(f"{label} {n}" for label, n in bench["seeds"].items())
-    every, added = bench["all_seeds"], bench["added_seeds"]
-    return (
-        f"Seeds added until decided: {len(looks['looks'])} looks, stopped: {looks['stopped']} "
-        f"(max {looks['max_seeds']} seeds). Seeds per method: {seeds}. Finding out cost "
-        f"{every['energy_kwh']['total']:.3g} kWh, USD {every['usd']:.3g} and "
-        f"{every['wall_s']:.0f} trial-seconds in all; the seeds added after the first look "
-        f"{added['energy_kwh']['total']:.3g} kWh, USD {added['usd']:.3g}."
-    )
 
 
 def print_looks(summary: dict[str, Any], console: Console) -> None:

@@ -71,6 +71,7 @@ def render_html(
         *(f'<p class="meta">{escape(line)}</p>' for line in heading(summary)),
         _table(by_key["verdict"]),
         _figure("differences", plots["differences"], words),
+        *([_figure("looks", plots["looks"], words)] if "looks" in plots else []),
         _table(by_key["accuracy"]),
         *([_table(by_key["meta"])] if "meta" in by_key else []),
         _table(by_key["cost"]),

@@ -6,6 +6,7 @@ reports print it under the plot.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ CAPTIONS = {
         "95% seed interval of the mean difference (anytime-valid: it holds however many seeds "
         "were added before the call); the shaded "
         "band is the region of practical equivalence (ROPE)."
+    ),
+    "looks": (
+        "Seeds added until decided: each method's improvement over the baseline with its 95% "
+        "seed interval at every look, narrowing as seeds are added; a method stops once its "
+        "interval clears the ROPE's edge (shaded: the ROPE). The interval is anytime-valid, so "
+        "reading it at every look keeps its coverage."
     ),
     "anytime": (
         "Best validation accuracy so far against the cumulative energy of the search, read on a "
@@ -130,6 +137,40 @@ def differences_plot(summary: Mapping[str, Any], path: Path) -> Path:
         if is_percent(metric) and reference == "baseline"
         else f"improvement over {reference}, {metric.unit} (positive: better)"
     )
+    return _save(fig, path)
+
+
+def looks_plot(summary: Mapping[str, Any], path: Path) -> Path | None:
+    """A run that added seeds until decided: each method's interval, look by look, narrowing
+    against the ROPE; None for a fixed list of seeds (one look)."""
+    looks = (summary.get("looks") or {}).get("looks", [])
+    if not looks:
+        return None
+    labels = sorted({label for look in looks for label in look["delta"]})
+    fig, ax = _figure()
+    rope = float(summary.get("verdict_settings", {}).get("rope_points", 1.0))
+    ax.axhspan(-rope, rope, color="0.85")
+    ax.axhline(0.0, color="0.4", lw=0.8)
+    span = [0.0]
+    for i, label in enumerate(labels):
+        shift = 0.8 * (i - (len(labels) - 1) / 2) / max(1, len(labels))
+        seen = [(look["look"], look["delta"][label]) for look in looks if label in look["delta"]]
+        xs = [look + shift for look, _ in seen]
+        ys = [d["estimate"] for _, d in seen]
+        lows = [d["ci95"][0] if d["ci95"] else d["estimate"] for _, d in seen]
+        highs = [d["ci95"][1] if d["ci95"] else d["estimate"] for _, d in seen]
+        finite = [v for v in (*lows, *highs) if math.isfinite(v)]
+        span += finite
+        errors = [[y - lo for y, lo in zip(ys, lows, strict=True)]]
+        errors.append([hi - y for y, hi in zip(ys, highs, strict=True)])
+        ax.errorbar(xs, ys, yerr=errors, fmt="o", capsize=3, label=label)
+    ax.set_xticks(range(len(looks)), [f"{look['seeds_so_far']}" for look in looks])
+    ax.set_xlabel("seeds so far (one look each)")
+    metric = summary_metric(summary)
+    ax.set_ylabel(f"improvement, {metric.unit}")
+    ax.set_ylim(min(span) - 1.0, max(span) + 1.0)
+    ax.set_title(f"shaded: the ROPE, +-{rope:g} {metric.unit}", fontsize=9)
+    ax.legend(fontsize=8)
     return _save(fig, path)
 
 
@@ -238,6 +279,9 @@ def write_plots(summary: Mapping[str, Any], folder: Path) -> dict[str, Path]:
         "anytime": anytime_plot(summary, folder / "anytime.png"),
         "cost": cost_plot(summary, folder / "cost.png"),
     }
+    looks = looks_plot(summary, folder / "looks.png")
+    if looks is not None:
+        plots["looks"] = looks
     for name in FRONTS:
         plots[f"pareto_{name}"] = pareto_plot(summary, name, folder / f"pareto_{name}.png")
     return plots

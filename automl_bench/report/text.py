@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from automl_bench.analysis.metrics import is_percent, summary_metric, summary_reference
+from automl_bench.looks import looks_words
 
 METHODS_NOTE = (
     "Pairing: every method sees the same seeds and, at each seed, the same train / validation / "
@@ -61,6 +62,7 @@ def heading(summary: Mapping[str, Any]) -> list[str]:
         f"{summary.get('wall_s', 0.0):.0f} s in all.",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in hardware.items() if v not in (None, "", [])),
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        *([looks] if (looks := looks_words(summary)) else []),
     ]
 
 
