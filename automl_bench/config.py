@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import reprlib
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -186,6 +187,10 @@ class Verdict(BaseModel):
     rope_points: float = Field(default=1.0, ge=0)
     value_usd_per_point_per_million: float = Field(default=10.0, ge=0)
     deployment_predictions: float = Field(default=1e8, gt=0)
+    # caps on a run that adds seeds until decided (``seeds: {first, max}``): no seed is added
+    # once the nodes have used this much energy, or the run has taken this long; null: none
+    max_energy_kwh: float | None = Field(default=None, gt=0)
+    max_wall_s: float | None = Field(default=None, gt=0)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -255,6 +260,31 @@ class Meta(BaseModel):
 MAX_SEED = 2**31
 
 
+class SeedPlan(BaseModel):
+    """Seeds added until every call is decided: the run starts with seeds ``start`` ..
+    ``start + first - 1`` for every method, then adds one seed at a time (``start + first``,
+    ...) for the reference and every method whose call is still inconclusive, up to ``max``
+    seeds in all (or a cap of ``verdict:``). The seed interval is bounded from 3 seeds on."""
+
+    model_config = _STRICT
+    first: int = Field(ge=2, le=100)
+    max: int = Field(ge=2, le=100)
+    start: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeedPlan:
+        if self.first > self.max:
+            raise ValueError(f"first ({self.first}) must not exceed max ({self.max})")
+        if self.start + self.max > MAX_SEED:
+            raise ValueError(f"start + max must stay below {MAX_SEED}, got {self.start + self.max}")
+        return self
+
+    @property
+    def seeds(self) -> list[int]:
+        """Every seed the plan may run, in order."""
+        return list(range(self.start, self.start + self.max))
+
+
 class Tracking(BaseModel):
     model_config = _STRICT
     uri: str | None = None  # None: SQLite under output_dir (an absolute URI)
@@ -268,7 +298,8 @@ class ExperimentConfig(BaseModel):
     space: str
     reference_spaces: list[str] = Field(default_factory=list)
     methods: list[str] = Field(min_length=1)
-    seeds: list[int] = Field(min_length=1, max_length=100)
+    # a list: those seeds for every method; a SeedPlan: seeds added until decided
+    seeds: list[int] | SeedPlan
     budget: Budget = Field(default_factory=Budget)
     resources: Resources = Field(default_factory=Resources)
     cost: Cost = Field(default_factory=Cost)
@@ -299,13 +330,37 @@ class ExperimentConfig(BaseModel):
             raise ValueError(f"must not repeat a method, got {value}")
         return value
 
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _list_or_plan(cls, value: Any) -> Any:
+        if not isinstance(value, list | dict):
+            raise ValueError(
+                "must be a list of seeds, or a plan {first, max, start} (such as "
+                f"{{first: 3, max: 20}}), got {shown(value)}"
+            )
+        return value
+
     @field_validator("seeds")
     @classmethod
-    def _distinct_seeds(cls, value: list[int]) -> list[int]:
+    def _distinct_seeds(cls, value: list[int] | SeedPlan) -> list[int] | SeedPlan:
+        if isinstance(value, SeedPlan):
+            return value
+        if not 1 <= len(value) <= 100:
+            raise ValueError(f"must list 1 to 100 seeds, got {len(value)}")
         # below 2**31: a seed (plus the final phase's offset) must fit NumPy's 32-bit seeds
         if any(not 0 <= s < MAX_SEED for s in value) or len(set(value)) != len(value):
             raise ValueError(f"must be distinct integers from 0 to {MAX_SEED - 1}, got {value}")
         return value
+
+    @property
+    def seed_plan(self) -> SeedPlan | None:
+        return self.seeds if isinstance(self.seeds, SeedPlan) else None
+
+    @property
+    def first_seeds(self) -> list[int]:
+        """The seeds every method runs: the list, or the plan's first ones."""
+        plan = self.seed_plan
+        return plan.seeds[: plan.first] if plan is not None else list(self.seeds)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _task_default_budget(self) -> ExperimentConfig:
@@ -448,16 +503,29 @@ def _describe(error: Any, model: type[BaseModel], others: Sequence[Any] = ()) ->
 def _allowed(model: type[BaseModel], path: list[str]) -> list[str]:
     for part in path:
         annotation = model.model_fields[part].annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
+        # a field that takes a model or something else (seeds: a list or a SeedPlan)
+        for option in (annotation, *typing.get_args(annotation)):
+            if isinstance(option, type) and issubclass(option, BaseModel):
+                model = option
     return list(model.model_fields)
+
+
+def _seed_plan_errors(errors: list[Any]) -> list[Any]:
+    """``seeds`` takes a list or a plan: the errors of the form that was written (a plan's
+    when the input was no list), without the union's tag (``seeds.first``, ``seeds.1``)."""
+    tagged = [e for e in errors if len(e["loc"]) > 1 and e["loc"][0] == "seeds"]
+    if not tagged:
+        return errors
+    not_a_list = any(e["type"] == "list_type" for e in tagged)
+    chosen = [e for e in tagged if ("SeedPlan" in str(e["loc"][1])) == not_a_list]
+    return [{**e, "loc": (e["loc"][0], *e["loc"][2:])} for e in chosen or tagged]
 
 
 def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     try:
         config = ExperimentConfig.model_validate(raw)
     except ValidationError as exc:
-        errors = exc.errors()
+        errors = _seed_plan_errors(exc.errors())
         raise _describe(errors[0], ExperimentConfig, errors[1:]) from None
     check_methods_for_task(config)
     if config.data_dir is not None and config.task not in FOLDER_TASKS:
