@@ -3,21 +3,26 @@
 The block's wall-clock and energy come from the node meter (its share of the node, by the rule in
 ``attribution.py``); its CPU time is this process's. Opening and closing a window is two calls to
 the meter, well under a millisecond of work each, so metering costs a trial almost nothing.
+
+A block can step out of its window for a while (``Measurement.paused``): a trial does while it
+waits for the driver to take a report, which is the driver's bookkeeping, not the trial's work.
+The window closes for the pause and opens again after it; the block's record is the sum of its
+pieces, and the pause goes to the node's idle / overhead line.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from automl_bench.cost.attribution import Energy, Holding
 from automl_bench.cost.node_meter import NodeMeter
 from automl_bench.cost.prices import Prices
-from automl_bench.cost.record import CostRecord
+from automl_bench.cost.record import CostRecord, total
 
 NOT_MEASURED = {"cpu": "none", "gpu": "none", "ram": "none"}
 
@@ -71,20 +76,53 @@ class LocalWindowMeter:
 
 @dataclass
 class Measurement:
-    """Filled in when the ``metered`` block ends."""
+    """Filled in when the ``metered`` block ends; ``paused_s``: the seconds it stepped out."""
 
     record: CostRecord = field(default_factory=CostRecord)
+    paused_s: float = 0.0
+    _pause: Callable[[], AbstractContextManager[None]] | None = field(default=None, repr=False)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Run the block outside the window (closed before it, opened again after it)."""
+        if self._pause is None:  # the metered block has ended: nothing to step out of
+            yield
+            return
+        with self._pause():
+            yield
 
 
 @contextmanager
 def metered(meter: WindowMeter, prices: Prices) -> Iterator[Measurement]:
     """Measure the block as one window; ``Measurement.record`` is set when the block ends."""
-    window = uuid.uuid4().hex
     out = Measurement()
-    cpu0 = time.process_time()
-    meter.open(window)
+    pieces: list[CostRecord] = []
+    window, cpu0 = [""], [0.0]  # the open piece's window and the CPU time it started at
+
+    def start() -> None:
+        window[0], cpu0[0] = uuid.uuid4().hex, time.process_time()
+        meter.open(window[0])
+
+    def stop() -> None:
+        usage = meter.close(window[0])
+        cpu_s = time.process_time() - cpu0[0]
+        pieces.append(prices.record(usage, meter.measured, cpu_s=cpu_s))
+
+    @contextmanager
+    def pause() -> Iterator[None]:
+        stop()
+        t0 = time.monotonic()
+        try:
+            yield
+        finally:
+            out.paused_s += time.monotonic() - t0
+            start()
+
+    start()
+    out._pause = pause
     try:
         yield out
     finally:
-        usage = meter.close(window)
-        out.record = prices.record(usage, meter.measured, cpu_s=time.process_time() - cpu0)
+        out._pause = None
+        stop()
+        out.record = total(pieces)

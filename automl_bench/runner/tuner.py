@@ -26,7 +26,7 @@ from automl_bench.runner.snapshot import put_back
 from automl_bench.runner.watchdog import Watchdog, forget_killed, killed_result
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
-from automl_bench.trial import SEARCH, TrialContext, TrialJob, run_trial
+from automl_bench.trial import SEARCH, TrialContext, TrialJob, run_trial, warm_up_worker
 
 RETRIES_ON_LOST_WORKER = 2  # a trial's own exceptions are never retried (see _trainable)
 
@@ -94,6 +94,9 @@ def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
         report(earlier, None)
         forget_killed(trial_id)
         return
+    # The worker's one-time start-up, before the trial's window and its time limit: on the first
+    # trial of this (reused) worker process it goes to idle / overhead, not to this trial.
+    warm_up_worker(job, ctx)
     watchdog = Watchdog(trial_id, job.phase, ctx.timeout_s) if ctx.timeout_s else None
     try:
         run_trial(job, ctx, report, meter, on_stopped=on_stopped)
