@@ -11,7 +11,8 @@ task. The inner loop is SGD on MSE through ``torch.autograd.grad``:
   query-loss gradient at the adapted parameters.
 
 The baseline every MAML paper compares with: one network regressed on all training tasks' data
-jointly (the mixture), then fine-tuned on a new task's support set with the same inner SGD.
+jointly (the mixture), then fine-tuned on a new task's support set with the same inner SGD, at a
+step size chosen on meta-validation tasks (``evaluate.choose_finetune_lr``), as the paper tuned it.
 Settings of the paper (Finn et al. 2017, appendix C): MLP 1-40-40-1 ReLU, inner lr 0.01, one inner
 step with K = 10 during meta-training, Adam lr 1e-3, meta-batch 25 (70,000 iterations there).
 """
@@ -233,7 +234,8 @@ def pretrain(
     on_iteration: OnIteration | None = None,
 ) -> TrainResult:
     """The baseline: the same tasks, iterations, batch and Adam, regressed jointly; fine-tune it
-    afterwards with ``adapt`` exactly as MAML is adapted."""
+    afterwards with ``adapt`` as MAML is adapted, at the step size ``choose_finetune_lr`` picks
+    on meta-validation tasks."""
     return _train(settings, seed, task_seed, pretrain_step, on_iteration)
 
 

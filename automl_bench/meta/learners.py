@@ -10,6 +10,14 @@ meta-validation tasks (search trials) come from ``META_VAL_SEED`` and meta-test 
 tasks (per task pairs), and no meta-test task is ever drawn for training: the sinusoid streams
 are independent generators, the few-shot families split classes *and* examples.
 
+The baseline's step size. On the sinusoid family ``pretrain_finetune`` fine-tunes at the step
+size it picks after pretraining, as the MAML paper tuned its baseline: the one of
+``FINETUNE_LRS`` with the lowest mean query MSE after ``meta.primary_steps`` steps on the
+``meta.test_tasks`` meta-validation tasks (``META_VAL_SEED``, with the meta-test tasks' shots),
+never on meta-test tasks. The choice runs inside ``meta_learn``, so inside the trial's metered
+window: its compute is part of the method's cost. It is recorded in ``Learner.figures``, which the
+trial reports as ``meta_<figure>``. The few-shot baseline (nearest class centroid) has no step.
+
 Memory. On CPU there is no peak-allocation counter; a meta-iteration's peak is its autograd
 graph just before ``backward`` (``saved_bytes``): the tensors one step's loss holds. That is the
 figure reported, ``autograd-graph``, for every algorithm alike.
@@ -18,6 +26,7 @@ figure reported, ``autograd-graph``, for every algorithm alike.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,7 +51,7 @@ from automl_bench.meta.algorithms import (
     saved_bytes,
     task_mse,
 )
-from automl_bench.meta.evaluate import evaluate_adaptation
+from automl_bench.meta.evaluate import FINETUNE_LRS, choose_finetune_lr, evaluate_adaptation
 from automl_bench.meta.families import SINUSOID, MetaFamily
 from automl_bench.meta.sinusoid import sample_tasks
 
@@ -112,6 +121,8 @@ class Learner:
     seconds_per_iteration: float
     graph_bytes: int
     time_measured: str
+    # what else the trial reports, as ``meta_<key>`` (the baseline's chosen step size...)
+    figures: dict[str, float | str]
 
     def score(self, seed: int, n_tasks: int, steps: tuple[int, ...]) -> Scores:
         raise NotImplementedError
@@ -125,6 +136,7 @@ class SinusoidLearner(Learner):
         self.params, self.algorithm = params, algorithm
         self.k_shot, self.inner_lr = k_shot, inner_lr
         self.time_measured = "median meta-iteration, task sampling excluded"
+        self.figures = {}
 
     def score(self, seed: int, n_tasks: int, steps: tuple[int, ...]) -> Scores:
         inner = adapt_head if self.algorithm == "anil" else adapt  # ANIL adapts its head only
@@ -147,6 +159,7 @@ class FewShotLearner(Learner):
     def __init__(self, model: torch.nn.Module, family: str, budget: MetaBudget, cache: Path):
         self.model, self.family, self.budget, self.cache = model, family, budget, cache
         self.time_measured = "mean meta-iteration, episode sampling included"
+        self.figures = {}
 
     def score(self, seed: int, n_tasks: int, steps: tuple[int, ...]) -> Scores:
         from automl_bench.meta.protonet import protonet_evaluate
@@ -220,9 +233,35 @@ def _sinusoid(
     else:
         result = meta_train(settings, seed, tasks, on_iteration)
     learner = SinusoidLearner(result.params, algorithm, budget.eval_k_shot, settings.inner_lr)
+    if algorithm == "pretrain_finetune" and budget.primary_steps > 0:
+        _choose_step_size(learner, budget)
     learner.seconds_per_iteration = result.seconds_per_iteration
     learner.graph_bytes = _sinusoid_graph(algorithm, result.params, settings, tasks)
     return learner
+
+
+def _choose_step_size(learner: SinusoidLearner, budget: MetaBudget) -> None:
+    """The baseline's fine-tuning step size, chosen on meta-validation tasks (see the module's
+    docstring); recorded in ``learner.figures``."""
+    start = time.perf_counter()
+    choice = choose_finetune_lr(
+        learner.params,
+        META_VAL_SEED,
+        FINETUNE_LRS,
+        budget.eval_k_shot,
+        budget.test_tasks,
+        budget.primary_steps,
+        SINUSOID_QUERY,
+    )
+    learner.inner_lr = choice.lr
+    learner.figures.update(
+        {
+            "finetune_lr": choice.lr,
+            "finetune_val_mse": choice.losses[choice.lr],
+            "finetune_choice_s": time.perf_counter() - start,
+            "finetune_lr_chosen_by": choice.describe(),
+        }
+    )
 
 
 def _sinusoid_graph(algorithm: str, params: Params, settings: MetaSettings, tasks: int) -> int:

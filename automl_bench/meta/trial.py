@@ -3,7 +3,9 @@
 A search trial meta-trains its configuration and is scored on meta-validation tasks; the final
 training meta-trains the chosen configuration (fresh initialisation) and is scored once on the
 meta-test tasks, at each of ``meta.eval_steps`` adaptation steps with a t 95% interval over the
-tasks; ``test_<metric>`` is the reading at ``meta.primary_steps``.
+tasks; ``test_<metric>`` is the reading at ``meta.primary_steps``. On the sinusoid family the
+baseline (``pretrain_finetune``) first picks its fine-tuning step size on meta-validation tasks
+(``meta/learners.py``), inside the trial's window, and reports it as ``meta_finetune_lr``.
 
 Cost windows, as for every method:
 - the trial's window (search or final phase) is the meta-training (and, for a search trial, its
@@ -91,6 +93,8 @@ def run_meta_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: Wi
             closing["meta_peak_memory_mb"] = learner.graph_bytes / 2**20
             closing["meta_memory_measured"] = MEMORY_MEASURED
             closing["epochs_run"] = budget.iterations
+            # e.g. the baseline's fine-tuning step size, chosen in this window on validation tasks
+            closing.update({f"meta_{k}": v for k, v in learner.figures.items()})
             if job.phase == SEARCH:
                 scores = learner.score(META_VAL_SEED, budget.test_tasks, (budget.primary_steps,))
                 closing[metric.val_key] = scores.per_steps[budget.primary_steps][0]
