@@ -378,3 +378,23 @@ def test_each_anytime_curve_says_how_far_its_method_spent() -> None:
     curves = anytime(lines, points=5)
     assert curves["a"]["spent"] == 4.0 and curves["b"]["spent"] == 1.0
     assert curves["b"]["grid_kwh"] == curves["a"]["grid_kwh"]  # the grid stays shared
+
+
+def test_an_inconclusive_call_forecasts_the_seeds_and_cost_that_would_decide_it() -> None:
+    rows = _experiment([0.5, 3.0, 1.5, 2.5, 3.4], search_wall_s=10.0, final_wall_s=2.0)
+    v = verdicts(rows, SETTINGS)["m"]
+    assert v["call"] == "inconclusive"
+    forecast = v["forecast"]
+    more = seeds_to_decide([0.5, 3.0, 1.5, 2.5, 3.4], 1.0, 95)
+    assert more is not None and forecast["more_seeds"] == more > 0
+    # per seed: the method's search + final training and the baseline's final training
+    assert forecast["per_seed"]["usd"] == pytest.approx(100.0 + 0.1 + 0.1)
+    assert forecast["per_seed"]["energy_kwh"] == pytest.approx(10.0 + 1.0 + 1.0)
+    assert forecast["per_seed"]["wall_s"] == pytest.approx(10.0 + 2.0 + 0.0)  # baseline: 0 s here
+    assert forecast["cost"]["usd"] == pytest.approx(more * 100.2)
+    assert f"about {more} more seeds would likely decide it" in v["reason"]
+    on_the_edge = verdicts(_experiment([0.0, 2.0, 1.0, 1.5, 0.5]), SETTINGS)["m"]
+    assert on_the_edge["forecast"]["more_seeds"] is None
+    assert "not decided within 100 seeds" in on_the_edge["reason"]
+    decided = verdicts(_experiment([3.0, 3.2, 2.8, 3.1, 2.9]), SETTINGS)["m"]
+    assert "forecast" not in decided

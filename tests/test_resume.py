@@ -193,3 +193,79 @@ def test_resume_with_another_config_is_refused(tmp_path: Path, run_cli: Callable
         "resume with the config it was started with, or run without --resume to start afresh"
     )
     assert sorted(p.name for p in out.iterdir()) == ["resumed"]  # nothing else written
+
+
+def _plan_config(out: Path, repo_root: Path) -> dict[str, Any]:
+    """Seeds added until decided; defaults (barely trained) is decided at the first look."""
+    return {
+        "experiment": "resumed",
+        "task": "digits",
+        "space": str(repo_root / "tests" / "fixtures" / "untrained_mlp.py"),
+        "methods": ["baseline", "defaults", "random"],
+        "seeds": {"first": 3, "max": 5},
+        "budget": {"trials": 2, "epochs": 3},
+        "deploy": {"onnx": False},
+        "cost": {"country_iso_code": "FRA"},
+        "output_dir": str(out),
+    }
+
+
+@pytest.mark.slow
+def test_a_sequence_of_looks_cut_short_is_carried_on(tmp_path: Path, repo_root: Path) -> None:
+    """The driver is killed once the second look has started; --resume restores the first look
+    (its trials given back, none run again) and the second, then goes on to the end."""
+    config = _plan_config(tmp_path / "runs", repo_root)
+    exp_dir = Path(config["output_dir"]) / "resumed"
+    db = Path(config["output_dir"]) / "mlflow.db"
+    driver = _start(config, tmp_path)
+    try:
+        deadline = time.monotonic() + 400
+        while time.monotonic() < deadline and driver.poll() is None:
+            looks = (
+                json.loads(state_path(exp_dir).read_text())["looks"]
+                if state_path(exp_dir).is_file()
+                else []
+            )
+            if len(looks) >= 2 and any(
+                r["tags"].get("seed") == "3" for r in _trial_runs(db)
+            ):  # a trial of the second look has started
+                break
+            time.sleep(0.2)
+        assert driver.poll() is None, "the run ended before its second look could be cut short"
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=60)
+        time.sleep(3)
+        before = {r["tags"]["trial_id"]: r for r in _trial_runs(db) if r["status"] == "FINISHED"}
+        resumed = _start(config, tmp_path, "--resume")
+        output, _ = resumed.communicate(timeout=400)
+        assert resumed.returncode == 0, output[-4000:]
+    finally:
+        for proc in _started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+    summary = json.loads((exp_dir / "summary.json").read_text())
+    looks = summary["looks"]["looks"]
+    assert len(looks) >= 2 and looks[0]["seeds"] == [0, 1, 2] and looks[1]["seeds"] == [3]
+    assert looks[0]["calls"]["defaults"] == "not worth it"
+    assert len(summary["methods"]["defaults"]["studies"]) == 3  # decided: no seed added
+    seeds = len(summary["methods"]["baseline"]["studies"])
+    assert seeds == looks[-1]["seeds_so_far"]
+    after = _trial_runs(db)
+    ended: dict[str, list[dict[str, Any]]] = {}
+    for run in after:
+        if run["status"] in ("FINISHED", "FAILED"):
+            ended.setdefault(run["tags"]["trial_id"], []).append(run)
+    assert all(len(runs) == 1 for runs in ended.values()), ended  # no trial ran twice
+    for trial_id, run in before.items():  # finished before the kill: kept as they were
+        assert ended[trial_id][0]["run_id"] == run["run_id"]
+    finals = sorted(
+        r[0]["tags"]["study"] for r in ended.values() if r[0]["tags"]["phase"] == "final"
+    )
+    expected = [f"{m}/seed={s}" for m in ("baseline", "random") for s in range(seeds)]
+    expected += [f"defaults/seed={s}" for s in range(3)]
+    random_seeds = len(summary["methods"]["random"]["studies"])
+    expected = [e for e in expected if not e.startswith("random") or int(e[-1]) < random_seeds]
+    assert finals == sorted(expected)
+    assert not [r for r in after if r["status"] == "RUNNING"]
+    assert not state_path(exp_dir).exists()
