@@ -879,6 +879,10 @@ def _log_summary_run(tracking: Any, summary: dict[str, Any], tags: dict[str, str
         verdict_tags[f"verdict/{name}"] = f"{verdict['call']}: {verdict['reason']}"[:5000]
         if "delta_points" in verdict:
             metrics[f"verdict/{name}/{delta_name}"] = verdict["delta_points"]["estimate"]
+            ci = verdict["delta_points"]["ci95"]
+            if ci:  # the seed interval, as everywhere else
+                metrics[f"verdict/{name}/{delta_name}_low"] = ci[0]
+                metrics[f"verdict/{name}/{delta_name}_high"] = ci[1]
             metrics[f"verdict/{name}/probability_of_improvement"] = verdict[
                 "probability_of_improvement"
             ]

@@ -127,18 +127,20 @@ class Looks:
 
 
 def looks_words(summary: Mapping[str, Any]) -> str | None:
-    """A run that added seeds until decided: how far it went, why it stopped, and what the
-    seeds cost (the benchmark's own cost); None for a fixed list of seeds."""
+    """A run that added seeds until decided: how far it went, why it stopped, and what finding
+    out cost (the benchmark's own cost); None for a fixed list of seeds."""
     looks = summary.get("looks")
     if not looks:
         return None
     bench = looks["benchmark"]
     seeds = ", ".join(f"{label} {n}" for label, n in bench["seeds"].items())
     every, added = bench["all_seeds"], bench["added_seeds"]
+    node = summary.get("cost", {}).get("node") or every
     return (
         f"Seeds added until decided: {len(looks['looks'])} looks, stopped: {looks['stopped']} "
-        f"(max {looks['max_seeds']} seeds). Seeds per method: {seeds}. Finding out cost "
-        f"{every['energy_kwh']['total']:.3g} kWh, USD {every['usd']:.3g} and "
-        f"{every['wall_s']:.0f} trial-seconds in all; the seeds added after the first look "
-        f"{added['energy_kwh']['total']:.3g} kWh, USD {added['usd']:.3g}."
+        f"(max {looks['max_seeds']} seeds). Seeds per method: {seeds}. Finding out took "
+        f"{summary.get('wall_s', 0.0):.0f} s; the nodes used {node['energy_kwh']['total']:.3g} kWh "
+        f"(USD {node['usd']:.3g}) in all, the studies' training {every['energy_kwh']['total']:.3g} "
+        f"kWh, of which the seeds added after the first look {added['energy_kwh']['total']:.3g} "
+        f"kWh (USD {added['usd']:.3g})."
     )
