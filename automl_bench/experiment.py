@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -880,9 +881,11 @@ def _log_summary_run(tracking: Any, summary: dict[str, Any], tags: dict[str, str
         if "delta_points" in verdict:
             metrics[f"verdict/{name}/{delta_name}"] = verdict["delta_points"]["estimate"]
             ci = verdict["delta_points"]["ci95"]
-            if ci:  # the seed interval, as everywhere else
-                metrics[f"verdict/{name}/{delta_name}_low"] = ci[0]
-                metrics[f"verdict/{name}/{delta_name}_high"] = ci[1]
+            if ci:  # the seed interval, as everywhere else (an unbounded end is left out)
+                ends = {"_low": ci[0], "_high": ci[1]}
+                metrics.update(
+                    {f"verdict/{name}/{delta_name}{k}": v for k, v in ends.items() if _finite(v)}
+                )
             metrics[f"verdict/{name}/probability_of_improvement"] = verdict[
                 "probability_of_improvement"
             ]
@@ -912,6 +915,10 @@ def _log_summary_run(tracking: Any, summary: dict[str, Any], tags: dict[str, str
     return str(run_id)
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
 def look_history(
     summary: Mapping[str, Any], delta_name: str
 ) -> list[tuple[int, Mapping[str, float]]] | None:
@@ -927,9 +934,8 @@ def look_history(
         for label, delta in look["delta"].items():
             name = f"look/{label.replace(':', '-')}"
             values[f"{name}/{delta_name}"] = delta["estimate"]
-            if delta["ci95"]:
-                values[f"{name}/{delta_name}_low"] = delta["ci95"][0]
-                values[f"{name}/{delta_name}_high"] = delta["ci95"][1]
+            ends = dict(zip(("_low", "_high"), delta["ci95"] or (), strict=False))
+            values.update({f"{name}/{delta_name}{k}": v for k, v in ends.items() if _finite(v)})
             values[f"{name}/seeds"] = delta["n"]
             values[f"{name}/decided"] = float(look["calls"][label] != INCONCLUSIVE)
         history.append((int(look["look"]), values))
