@@ -151,6 +151,10 @@ def method_meta(studies: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {"seeds": len(blocks)}
     out.update({key: _mean_of(blocks, key) for key in META_MEANS})
+    # the yardstick's fine-tuning step size, chosen per seed on meta-validation tasks
+    lrs = [b["finetune_lr"] for b in blocks if isinstance(b.get("finetune_lr"), int | float)]
+    if lrs:
+        out["finetune_lr"] = lrs  # per seed (meta_metrics logs numbers only)
     # how each figure was measured, and where ("memory_measured", "time_measured", "device")
     for key in sorted({k for b in blocks for k, v in b.items() if isinstance(v, str)}):
         found = sorted({str(b[key]) for b in blocks if b.get(key)})
