@@ -372,7 +372,7 @@ def test_main_validate_accepts_quickstart(
     assert main(["validate", str(QUICKSTART)]) == 0
     captured = capsys.readouterr()
     assert "valid" in captured.out
-    assert "15 studies" in captured.out  # (4 methods + 1 reference space) x 3 seeds
+    assert "12 studies" in captured.out  # (3 methods + 1 reference space) x 3 seeds
     assert captured.err == ""
 
 

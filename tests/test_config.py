@@ -84,7 +84,7 @@ def test_quickstart_config_loads() -> None:
     config = load_config(REPO / "configs" / "quickstart.yaml")
     assert config.experiment == "quickstart"
     assert config.task == "mnist1d"
-    assert config.methods == ["baseline", "defaults", "random", "tpe"]
+    assert config.methods == ["baseline", "defaults", "tpe"]
     assert (config.trials, config.epochs) == (4, 8)
     assert config.cost.country_iso_code == "FRA"
 
