@@ -9,9 +9,7 @@ from typing import Any
 from automl_bench.analysis.intervals import UNBOUNDED, seed_interval
 
 
-def mean_ci(
-    values: Sequence[float], bounds: tuple[float, float] = UNBOUNDED
-) -> dict[str, Any]:
+def mean_ci(values: Sequence[float], bounds: tuple[float, float] = UNBOUNDED) -> dict[str, Any]:
     """Mean, sample std and the seed interval of the mean (``analysis.intervals``), clipped to
     ``bounds``; no interval below 2 values. The interval's method is named with it."""
     n = len(values)

@@ -46,17 +46,25 @@ class Interval:
         return self.low is not None and self.high is not None
 
 
-def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:
-    """Student-t, for a mean over many independent draws (meta-test tasks of one seed)."""
-    from scipy import stats
-
+def _mean_std(values: Sequence[float]) -> tuple[float, float | None]:
+    """The mean and the sample standard deviation (None below two values)."""
     n = len(values)
     if n == 0:
         raise ValueError("no values")
     mean = math.fsum(values) / n
     if n < 2:
+        return mean, None
+    return mean, math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:
+    """Student-t, for a mean over many independent draws (meta-test tasks of one seed)."""
+    from scipy import stats
+
+    n = len(values)
+    mean, std = _mean_std(values)
+    if std is None:
         return Interval(mean, None, None, "none", n)
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
     half = float(stats.t.ppf(0.5 + level / 2, df=n - 1)) * std / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, "t", n)
 
@@ -77,37 +85,28 @@ def seed_half_width(n: int, std: float) -> float:
     return math.sqrt((1.0 - g) * (n + c2) * spread / (n * room))
 
 
-def seed_interval(
-    values: Sequence[float], bounds: tuple[float, float] = UNBOUNDED
-) -> Interval:
+def seed_interval(values: Sequence[float], bounds: tuple[float, float] = UNBOUNDED) -> Interval:
     """The seed interval of the mean of ``values`` (see the module's docstring), clipped to
     ``bounds``, the range the quantity can take."""
-    n = len(values)
-    if n == 0:
-        raise ValueError("no values")
-    mean = math.fsum(values) / n
-    if n < 2:
-        return Interval(mean, None, None, "none", n)
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = seed_half_width(n, std)
+    mean, std = _mean_std(values)
+    if std is None:
+        return Interval(mean, None, None, "none", len(values))
+    half = seed_half_width(len(values), std)
     low, high = max(bounds[0], mean - half), min(bounds[1], mean + half)
-    return Interval(mean, low, high, SEED_METHOD, n)
+    return Interval(mean, low, high, SEED_METHOD, len(values))
 
 
-def seeds_to_decide(
-    values: Sequence[float], edge: float, horizon: int
-) -> int | None:
+def seeds_to_decide(values: Sequence[float], edge: float, horizon: int) -> int | None:
     """How many more seeds would likely put the seed interval wholly on one side of ``edge``,
     if the mean and spread stay as observed so far; None: not within ``horizon`` more (the
     mean sits on the edge, or too close to it). 0: decided already."""
-    n = len(values)
-    if n < 2:
+    if not values:
         return None
-    mean = math.fsum(values) / n
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    distance = abs(mean - edge)
+    mean, std = _mean_std(values)
+    if std is None:
+        return None
     for more in range(horizon + 1):
-        if seed_half_width(n + more, std) < distance:
+        if seed_half_width(len(values) + more, std) < abs(mean - edge):
             return more
     return None
 
