@@ -422,8 +422,9 @@ def _start(
     exp_dir.mkdir(parents=True, exist_ok=True)
     config_file = exp_dir / "config.json"
     config_file.write_text(prepared.config_text)
-    state, studies, earlier = _run_state(prepared, tracking, resume, created, uri, exp_dir, console)
+    state, earlier = _run_state(prepared, tracking, resume, created, uri, exp_dir, console)
     progress = Progress(0, console, enabled=live)
+    studies: dict[str, StudyRecord] = {}  # filled look by look
     return _Run(
         prepared=prepared,
         console=console,
@@ -463,7 +464,7 @@ def _run_state(
     uri: str,
     exp_dir: Path,
     console: Console,
-) -> tuple[RunState, dict[str, StudyRecord], list[TrialRun]]:
+) -> tuple[RunState, list[TrialRun]]:
     """A new run's state, or a resumed one's with the parent runs its killed driver opened
     (reopened) and the trial runs it logged under them."""
     config = prepared.config
@@ -474,11 +475,11 @@ def _run_state(
                 "starting afresh (--resume would have carried it on)[/yellow]"
             )
         tune_name = f"{config.experiment}-{created.strftime('%Y%m%dT%H%M%S')}"
-        return RunState(tune_name, created.isoformat(), prepared.config_text, {}, uri), {}, []
+        return RunState(tune_name, created.isoformat(), prepared.config_text, {}, uri), []
     state = resumed_now(resume)
     for run_id in state.parents.values():
         tracking.reopen(run_id)
-    return state, {}, tracking.trial_runs(set(state.parents.values()))
+    return state, tracking.trial_runs(set(state.parents.values()))
 
 
 def _run_looks(run: _Run, resuming: bool) -> Looks:
