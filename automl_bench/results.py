@@ -104,7 +104,13 @@ def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
 def constant_rows(
     summary: Mapping[str, Any], scores: Iterable[ConstantScore]
 ) -> list[dict[str, Any]]:
-    """The constant predictor's row per seed: its accuracy, no trials, nothing spent."""
+    """The constant predictor's row per seed: its accuracy, no trials, nothing spent; its look
+    is the one that first ran that seed."""
+    first_look: dict[int, int] = {}
+    for method in summary["methods"].values():
+        for study in method["studies"]:
+            seed, look = study["seed"], study.get("look", 0)
+            first_look[seed] = min(look, first_look.get(seed, look))
     rows = []
     for score in scores:
         row: dict[str, Any] = {
@@ -113,7 +119,7 @@ def constant_rows(
             "space": "",
             "method": CONSTANT,
             "seed": score.seed,
-            "look": 0,
+            "look": first_look.get(score.seed, 0),
             "status": "ok",
             "metric": summary_metric(summary).name,
             "test_metric": score.test_metric,

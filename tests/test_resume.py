@@ -211,6 +211,7 @@ def _plan_config(out: Path, repo_root: Path) -> dict[str, Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # two runs of the CLI, each with several looks
 def test_a_sequence_of_looks_cut_short_is_carried_on(tmp_path: Path, repo_root: Path) -> None:
     """The driver is killed once the second look has started; --resume restores the first look
     (its trials given back, none run again) and the second, then goes on to the end."""

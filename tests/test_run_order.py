@@ -27,7 +27,7 @@ from automl_bench.cost.prices import Prices
 from automl_bench.cost.window import Unmetered
 from automl_bench.trial import TrialContext, TrialJob, warm_up_worker
 
-AA_SEEDS = [0, 1, 2, 3]
+AA_SEEDS = list(range(8))  # the issue asks for at least 4; 8 keep one slow trial from deciding it
 AA_EPOCHS = 8  # the issue's measurement: cnn1d's baseline on MNIST-1D, 8 epochs
 TOLERANCE = 0.10  # the A/A ratios must be 1.00 within +-10 %
 
