@@ -33,7 +33,14 @@ from automl_bench.cost.record import CostRecord, total
 from automl_bench.cost.uncertainty import describe
 from automl_bench.looks import looks_words
 from automl_bench.methods import get_method
-from automl_bench.metric import ACCURACY, BASELINE, Metric, reference_method, task_metric
+from automl_bench.metric import (
+    ACCURACY,
+    BASELINE,
+    MSE,
+    Metric,
+    reference_method,
+    task_metric,
+)
 from automl_bench.outcome import TrialOutcome
 from automl_bench.stats import mean_ci
 from automl_bench.tasks.constant import CONSTANT
@@ -142,7 +149,7 @@ META_MEANS = (
 )
 
 
-def method_meta(studies: list[dict[str, Any]]) -> dict[str, Any] | None:
+def method_meta(studies: list[dict[str, Any]], metric: Metric = MSE) -> dict[str, Any] | None:
     """A method's meta-learning figures over its seeds: the means of ``META_MEANS``, and per
     adaptation step the mean metric with an interval: the seed interval from two seeds on,
     else the one seed's interval over its meta-test tasks (``ci`` says which)."""
@@ -164,7 +171,7 @@ def method_meta(studies: list[dict[str, Any]]) -> dict[str, Any] | None:
         per_seed = [b["steps"][step] for b in blocks if step in b.get("steps", {})]
         means = [float(p["mean"]) for p in per_seed]
         if len(means) >= 2:
-            ci = mean_ci(means, (0.0, math.inf))
+            ci = mean_ci(means, metric.value_bounds)
             steps[step] = {
                 "mean": ci["mean"],
                 "ci95": ci["ci95"],
@@ -405,7 +412,7 @@ def build_summary(
         ]
         mine = costs[label]
         delta = mean_ci(pairs, metric.difference_bounds)
-        meta = method_meta(studies)
+        meta = method_meta(studies, metric)
         methods[label] = {
             "studies": studies,
             "test_metric": mean_ci(tests, metric.value_bounds),
