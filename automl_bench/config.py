@@ -100,7 +100,7 @@ class Cost(BaseModel):
 
     model_config = _STRICT
     country_iso_code: str = "USA"
-    prices: str = "configs/prices.yaml"
+    prices: str = "configs/prices.yaml"  # the default: the project's own table, from anywhere
     billing: Literal["cloud", "owned"] = "cloud"
     gpu_hour: str | float = DEFAULT_HOUR_ROWS["cloud"][0]  # USD per GPU-hour held
     cpu_hour: str | float = DEFAULT_HOUR_ROWS["cloud"][1]  # USD per logical CPU (vCPU) hour held
@@ -518,6 +518,7 @@ def _seed_plan_errors(errors: list[Any]) -> list[Any]:
         return errors
     not_a_list = any(e["type"] == "list_type" for e in tagged)
     chosen = [e for e in tagged if ("SeedPlan" in str(e["loc"][1])) == not_a_list]
+    chosen.sort(key=lambda e: e["type"] != "extra_forbidden")  # a misspelt key named first
     return [{**e, "loc": (e["loc"][0], *e["loc"][2:])} for e in chosen or tagged]
 
 
@@ -528,6 +529,7 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
         errors = _seed_plan_errors(exc.errors())
         raise _describe(errors[0], ExperimentConfig, errors[1:]) from None
     check_methods_for_task(config)
+    _check_caps(config)
     if config.data_dir is not None and config.task not in FOLDER_TASKS:
         raise ConfigError(
             "data_dir",
@@ -535,6 +537,17 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
             f"{config.task!r} does not: leave data_dir out",
         )
     return config
+
+
+def _check_caps(config: ExperimentConfig) -> None:
+    """The caps of verdict: act only where seeds are added (a seed plan)."""
+    for name in ("max_energy_kwh", "max_wall_s"):
+        if getattr(config.verdict, name) is not None and config.seed_plan is None:
+            raise ConfigError(
+                f"verdict.{name}",
+                "caps a run that adds seeds until decided (seeds: {first, max}); with a list of "
+                "seeds nothing is added: leave it out",
+            )
 
 
 # what a method on a meta-learning family may be: its algorithms, or a search over the space
@@ -601,10 +614,26 @@ def resolve_path(value: str, config_path: Path, field: str) -> Path:
     )
 
 
+DEFAULT_PRICES = "configs/prices.yaml"
+# the project's own table, beside the package in a checkout (``pip install -e .``)
+_PROJECT_PRICES = Path(__file__).resolve().parent.parent / DEFAULT_PRICES
+
+
+def _price_table(value: str, config_path: Path) -> Path:
+    """The price table a config names; the default, from a folder outside the project, is the
+    project's own table."""
+    if value == DEFAULT_PRICES and _PROJECT_PRICES.is_file():
+        try:
+            return resolve_path(value, config_path, "cost.prices")
+        except ConfigError:
+            return _PROJECT_PRICES
+    return resolve_path(value, config_path, "cost.prices")
+
+
 def load_prices(config: ExperimentConfig, config_path: Path) -> Prices:
     """The price table the config names, and the figures its ``cost`` section picks."""
     cost = config.cost
-    path = resolve_path(cost.prices, config_path, "cost.prices")
+    path = _price_table(cost.prices, config_path)
     table = parse_table(read_yaml(path, "cost.prices"), path.name)
     return resolve_prices(
         table,

@@ -136,9 +136,14 @@ def looks_words(summary: Mapping[str, Any]) -> str | None:
     seeds = ", ".join(f"{label} {n}" for label, n in bench["seeds"].items())
     every, added = bench["all_seeds"], bench["added_seeds"]
     node = summary.get("cost", {}).get("node") or every
+    limits = [f"max {looks['max_seeds']} seeds"]
+    if looks.get("max_energy_kwh") is not None:
+        limits.append(f"{looks['max_energy_kwh']:g} kWh")
+    if looks.get("max_wall_s") is not None:
+        limits.append(f"{looks['max_wall_s']:g} s")
     return (
         f"Seeds added until decided: {len(looks['looks'])} looks, stopped: {looks['stopped']} "
-        f"(max {looks['max_seeds']} seeds). Seeds per method: {seeds}. Finding out took "
+        f"(limits: {', '.join(limits)}). Seeds per method: {seeds}. Finding out took "
         f"{summary.get('wall_s', 0.0):.0f} s; the nodes used {node['energy_kwh']['total']:.3g} kWh "
         f"(USD {node['usd']:.3g}) in all, the studies' training {every['energy_kwh']['total']:.3g} "
         f"kWh, of which the seeds added after the first look {added['energy_kwh']['total']:.3g} "

@@ -147,8 +147,9 @@ def write_results(rows: Iterable[Mapping[str, Any]], path: Path) -> None:
     atomic_write(path, buffer.getvalue())
 
 
-def read_results(path: Path) -> list[dict[str, Any]]:
+def read_results(path: Path | str) -> list[dict[str, Any]]:
     """results.csv back as typed rows: numbers as floats, empty cells as None."""
+    path = Path(path)
     numeric = {c for c in COLUMNS if c.endswith(("_s", "_kwh", "_low", "_high", "_kg", "_usd"))}
     numeric |= {"test_metric", "val_metric", "deploy_params", "deploy_flops"}
     numeric |= {"deploy_latency_ms_p95_cpu", "deploy_latency_ms_p95_cuda"}

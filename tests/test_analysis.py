@@ -398,3 +398,16 @@ def test_an_inconclusive_call_forecasts_the_seeds_and_cost_that_would_decide_it(
     assert "not decided within 100 seeds" in on_the_edge["reason"]
     decided = verdicts(_experiment([3.0, 3.2, 2.8, 3.1, 2.9]), SETTINGS)["m"]
     assert "forecast" not in decided
+
+
+def test_a_forecast_past_the_seed_plans_max_says_so_instead_of_blaming_the_spread() -> None:
+    diffs = [0.5, 3.0, 1.5, 2.5, 3.4]
+    more = seeds_to_decide(diffs, 1.0, 95)
+    assert more is not None and more > 1
+    tight = VerdictSettings(max_seeds=len(diffs) + more - 1)
+    v = verdicts(_experiment(diffs), tight)["m"]
+    assert v["forecast"]["more_seeds"] == more and v["forecast"]["past_max"]
+    assert f"past the {tight.max_seeds} seeds the plan allows (raise seeds.max)" in v["reason"]
+    assert "near the ROPE's edge" not in v["reason"]
+    roomy = verdicts(_experiment(diffs), VerdictSettings(max_seeds=len(diffs) + more))["m"]
+    assert not roomy["forecast"]["past_max"] and "raise seeds.max" not in roomy["reason"]

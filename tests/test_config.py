@@ -470,3 +470,21 @@ def test_trials_per_gpu_becomes_a_fractional_gpu_share() -> None:
         with pytest.raises(ConfigError) as caught:
             parse_config({**raw, "resources": resources})
         assert caught.value.field.startswith("resources") and words in caught.value.message
+
+
+def test_the_default_price_table_is_found_from_a_folder_outside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's config in their own folder, with the default ``cost.prices``, gets the
+    project's own table (configs/prices.yaml of this checkout)."""
+    from automl_bench.config import load_prices
+
+    config_file = tmp_path / "mine.yaml"
+    config_file.write_text(
+        "experiment: mine\ntask: wine\nspace: my_space.py\nmethods: [baseline]\nseeds: [0]\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load_config(config_file)
+    prices = load_prices(config, config_file)  # no configs/ here: a ConfigError before
+    at_home = load_prices(config, REPO / "configs" / "quickstart.yaml")
+    assert prices == at_home and prices.gpu_hour_usd > 0 and prices.sources

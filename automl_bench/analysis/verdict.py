@@ -70,7 +70,7 @@ class VerdictSettings:
     value_usd_per_point_per_million: float = 10.0
     deployment_predictions: float = 1e8
     constraints: str = ""  # the deployment constraints in words ("p95 <= 5 ms"), "" for none
-    max_seeds: int = 100  # how far a forecast looks: the seed plan's max, else 100 seeds
+    max_seeds: int = 100  # the seed plan's max (a forecast past it says so), else 100
 
     @property
     def value_per_prediction(self) -> float:
@@ -271,35 +271,41 @@ def seed_cost(pairs: Sequence[Pair]) -> dict[str, float]:
     return out
 
 
+FORECAST_SEEDS = 100  # how far a forecast looks: as many seeds as a config may list
+
+
 def forecast(
     diffs: Sequence[float], pairs: Sequence[Pair], settings: VerdictSettings
 ) -> dict[str, Any]:
     """For an inconclusive call: the seeds that would likely decide it, if the mean and spread
     stay as seen so far (the interval's half-width at n + k against the mean's distance to
-    +rope), and what they would cost, at the cost per seed measured so far."""
+    +rope), up to ``FORECAST_SEEDS`` in all, and what they would cost, at the cost per seed
+    measured so far; and whether they fit in the seed plan's ``max`` (``settings.max_seeds``)."""
     n = len(diffs)
-    horizon = max(0, settings.max_seeds - n)
-    more = seeds_to_decide(diffs, settings.rope_points, horizon)
+    more = seeds_to_decide(diffs, settings.rope_points, max(0, FORECAST_SEEDS - n))
     per_seed = seed_cost(pairs)
     if more is None:
         return {
             "more_seeds": None,
-            "within": horizon,
             "per_seed": per_seed,
-            "words": f"not decided within {settings.max_seeds} seeds at this spread"
+            "words": f"not decided within {FORECAST_SEEDS} seeds at this spread"
             " (its mean sits near the ROPE's edge)",
         }
     cost = {k: more * v for k, v in per_seed.items()}
+    past_max = n + more > settings.max_seeds
+    words = (
+        f"about {more} more seed{'s' if more != 1 else ''} would likely decide it "
+        f"({_human_seconds(cost['wall_s'])} of training, {cost['energy_kwh']:.2g} kWh, "
+        f"USD {cost['usd']:.2g})"
+    )
+    if past_max:
+        words += f", past the {settings.max_seeds} seeds the plan allows (raise seeds.max)"
     return {
         "more_seeds": more,
-        "within": horizon,
+        "past_max": past_max,
         "per_seed": per_seed,
         "cost": cost,
-        "words": (
-            f"about {more} more seed{'s' if more != 1 else ''} would likely decide it "
-            f"({_human_seconds(cost['wall_s'])} of training, {cost['energy_kwh']:.2g} kWh, "
-            f"USD {cost['usd']:.2g})"
-        ),
+        "words": words,
     }
 
 

@@ -154,7 +154,11 @@ def looks_plot(summary: Mapping[str, Any], path: Path) -> Path | None:
     span = [0.0]
     for i, label in enumerate(labels):
         shift = 0.8 * (i - (len(labels) - 1) / 2) / max(1, len(labels))
-        seen = [(look["look"], look["delta"][label]) for look in looks if label in look["delta"]]
+        seen = [  # the looks it ran at: a decided method stops (no point past its last look)
+            (look["look"], look["delta"][label])
+            for look in looks
+            if label in look["delta"] and (look["look"] == 0 or label in look["labels"])
+        ]
         xs = [look + shift for look, _ in seen]
         ys = [d["estimate"] for _, d in seen]
         lows = [d["ci95"][0] if d["ci95"] else d["estimate"] for _, d in seen]
