@@ -9,7 +9,7 @@
   seeds are added until a call is decided (optional stopping), and it holds at a fixed number
   of seeds as well. It is built at ``ALPHA`` = 2.5 % under the Gaussian model, so that it still
   holds 95 % on skewed differences (lognormal, two-point mixtures; simulated in
-  tests/test_seed_interval_coverage.py). It is bounded from 3 seeds on; with 2 it is the whole
+  tests/analysis/test_seed_interval_coverage.py). It is bounded from 3 seeds on; with 2 it is the whole
   feasible range. Every interval is clipped to what its quantity can take (an accuracy to
   [0, 100] %, a difference of accuracies to [-100, 100] points): the true mean lies in that
   range, so clipping keeps the coverage.

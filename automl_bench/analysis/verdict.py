@@ -18,7 +18,7 @@ formula: the optimistic N* uses the upper end.
 
 The call, against the region of practical equivalence (ROPE, +-rope_points, in the metric's
 unit: accuracy points, or MSE), tried in this order (README, "The verdict", holds the same
-table; tests/test_verdict_rules.py checks the two against each other):
+table; tests/analysis/test_verdict_rules.py checks the two against each other):
 1. "not deployable": a final model of the method breaks a deployment constraint;
 2. "inconclusive": fewer than two seeds paired (no interval);
 3. "not worth it": no improvement beyond the ROPE (the whole interval at or below +rope);

@@ -10,14 +10,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from repo_paths import REPO
 
 from automl_bench.analysis.intervals import Interval
 from automl_bench.analysis.verdict import BreakEven, VerdictSettings, _call
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = REPO / "README.md"
 SETTINGS = VerdictSettings(rope_points=1.0, deployment_predictions=1e8)
 Case = tuple[Interval, BreakEven, bool]  # delta, break-even, feasible
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
+from repo_paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 SLURM = REPO / "configs" / "slurm"
 SYMMETRIC = SLURM / "automl-bench.sbatch"
 MANUAL = SLURM / "automl-bench-manual.sbatch"

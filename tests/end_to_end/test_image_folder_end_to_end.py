@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from repo_paths import REPO
 
 
 def _image_folder(root: Path, classes: int = 3, per_class: int = 20) -> Path:
@@ -77,7 +78,7 @@ def test_a_malformed_folder_is_refused_before_anything_starts(tmp_path: Path) ->
             [sys.executable, "-m", "automl_bench.cli", command, str(config)],
             capture_output=True,
             text=True,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=REPO,
         )
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.startswith("automl-bench: error: data_dir: ")

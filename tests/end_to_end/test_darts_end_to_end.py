@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from repo_paths import FIXTURES
 
 from automl_bench.errors import ConfigError
 from automl_bench.experiment import prepare
@@ -45,7 +46,7 @@ def run(
 def test_one_search_trial_derives_the_cell_that_is_retrained(run: dict[str, Any]) -> None:
     from automl_bench.space import load_search_space
 
-    space = load_search_space(Path(__file__).parent / "fixtures" / "tiny_nb201.py")
+    space = load_search_space(FIXTURES / "tiny_nb201.py")
     for label in ("darts", "darts2"):
         (study,) = run["summary"]["methods"][label]["studies"]
         searches = [t for t in run["trials"] if t["method"] == label and t["phase"] == "search"]

@@ -22,10 +22,10 @@ from typing import Any
 import psutil
 import pytest
 import yaml
+from repo_paths import REPO
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
 TRIALS = 4
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from repo_paths import REPO
 
 from automl_bench.config import load_prices, parse_config
 from automl_bench.cost import CostRecord, total
@@ -17,7 +18,6 @@ from automl_bench.cost.attribution import Energy
 from automl_bench.cost.prices import DEFAULT_HOUR_ROWS, HOURS_PER_YEAR, Prices, parse_table
 from automl_bench.errors import ConfigError
 
-REPO = Path(__file__).resolve().parent.parent
 TABLE = REPO / "configs" / "prices.yaml"
 BASE: dict[str, Any] = {
     "experiment": "billing",

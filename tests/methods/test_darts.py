@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import optuna
 import pytest
 import torch
+from repo_paths import REPO
 from torch import nn
 from torch.func import functional_call
 
@@ -22,7 +22,6 @@ from automl_bench.space import sample_config
 from automl_bench.tasks import TaskData, load_task
 from automl_bench.train import TrainingDiverged
 
-REPO = Path(__file__).resolve().parent.parent
 PATH = REPO / "search_spaces" / "nb201.py"
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 EDGES = ["edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2"]

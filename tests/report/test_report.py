@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from repo_paths import REPO
 
 from automl_bench.report.build import HTML, MARKDOWN, PLOTS
 from automl_bench.report.plots import CAPTIONS
@@ -24,7 +25,7 @@ CHROMIUM = os.environ.get("AUTOML_BENCH_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("AUTOML_BENCH_CHROMEDRIVER", "/usr/bin/chromedriver")
 SCREENSHOTS = Path(
     os.environ.get(
-        "AUTOML_BENCH_SCREENSHOTS", Path(__file__).resolve().parent.parent / "runs" / "screenshots"
+        "AUTOML_BENCH_SCREENSHOTS", REPO / "runs" / "screenshots"
     )
 )
 

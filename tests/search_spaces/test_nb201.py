@@ -6,18 +6,17 @@ import importlib.util
 import itertools
 import math
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import optuna
 import pytest
 import torch
+from repo_paths import REPO
 
 from automl_bench import SearchSpace, TaskInfo, load_search_space
 from automl_bench.space import sample_config
 
-REPO = Path(__file__).resolve().parent.parent
 PATH = REPO / "search_spaces" / "nb201.py"
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 EDGES = ["edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2"]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
+from repo_paths import REPO
 
 from automl_bench.config import load_prices, parse_config
 from automl_bench.cost.prices import codecarbon_intensity
 
-REPO = Path(__file__).resolve().parent.parent
 TABLE = REPO / "configs" / "prices.yaml"
 BASE: dict[str, Any] = {
     "experiment": "prices",

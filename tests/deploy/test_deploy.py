@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from repo_paths import REPO
 from torch import nn
 
 from automl_bench.deploy.measure import (
@@ -21,8 +22,6 @@ from automl_bench.deploy.models import DeploySettings, FinalModel, measure_final
 from automl_bench.deploy.record import Constraints, DeployRecord, DeviceFigures
 from automl_bench.space import load_search_space
 from automl_bench.tasks import get_task
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def test_flops_of_known_layers_are_exact() -> None:

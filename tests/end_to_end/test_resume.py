@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from repo_paths import REPO
 
 from automl_bench.experiment import prepare
 from automl_bench.resume import RunState, state_path, write_state
@@ -75,7 +76,7 @@ def _start(config: dict[str, Any], folder: Path, *args: str) -> subprocess.Popen
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "MLFLOW_TRACKING_URI")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "automl_bench.cli", "run", str(path), "--no-live", *args],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
