@@ -21,7 +21,7 @@ from automl_bench.cost.prices import DEFAULT_HOUR_ROWS, Prices, parse_table, res
 from automl_bench.errors import ConfigError
 from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import METHODS
-from automl_bench.metric import reference_method
+from automl_bench.scoring import reference_method
 from automl_bench.tasks import FOLDER_TASKS, TASKS
 from automl_bench.tasks.base import TaskInfo
 
@@ -48,9 +48,17 @@ class Budget(BaseModel):
     """
 
     model_config = _STRICT
-    trials: int | None = Field(default=None, gt=0)
-    epochs: int | None = Field(default=None, gt=0)
-    trial_timeout_s: float | None = Field(default=None, gt=0)
+    trials: int | None = Field(
+        default=None, gt=0, description="Search trials per study; null: the task's default."
+    )
+    epochs: int | None = Field(
+        default=None,
+        gt=0,
+        description="Epochs per trial and for the final training; null: the task's default.",
+    )
+    trial_timeout_s: float | None = Field(
+        default=None, gt=0, description="A trial past this many seconds fails; null: no limit."
+    )
 
 
 class Resources(BaseModel):
@@ -61,10 +69,16 @@ class Resources(BaseModel):
     """
 
     model_config = _STRICT
-    cpus_per_trial: float = Field(default=1.0, gt=0)
-    gpus_per_trial: float = Field(default=0.0, ge=0)
-    trials_per_gpu: int | None = Field(default=None, ge=1, le=100)
-    max_concurrent_trials: int | None = Field(default=None, gt=0)
+    cpus_per_trial: float = Field(default=1.0, gt=0, description="CPUs each trial holds.")
+    gpus_per_trial: float = Field(
+        default=0.0, ge=0, description="GPUs each trial holds; a fraction packs trials on a GPU."
+    )
+    trials_per_gpu: int | None = Field(
+        default=None, ge=1, le=100, description="Or: this many trials per GPU (1 / it each)."
+    )
+    max_concurrent_trials: int | None = Field(
+        default=None, gt=0, description="Trials at once; null: as many as the CPUs and GPUs allow."
+    )
 
     @model_validator(mode="after")
     def _packing(self) -> Resources:
@@ -99,14 +113,34 @@ class Cost(BaseModel):
     """
 
     model_config = _STRICT
-    country_iso_code: str = "USA"
-    prices: str = "configs/prices.yaml"  # the default: the project's own table, from anywhere
-    billing: Literal["cloud", "owned"] = "cloud"
-    gpu_hour: str | float = DEFAULT_HOUR_ROWS["cloud"][0]  # USD per GPU-hour held
-    cpu_hour: str | float = DEFAULT_HOUR_ROWS["cloud"][1]  # USD per logical CPU (vCPU) hour held
-    electricity: str | float | None = None  # USD per kWh (times the PUE)
-    carbon_intensity: str | float | None = None  # kg CO2e per kWh (times the PUE)
-    pue: str | float = "aws"
+    country_iso_code: str = Field(
+        default="USA", description="ISO 3166-1 alpha-3: the electricity and carbon rows to use."
+    )
+    prices: str = Field(
+        default="configs/prices.yaml",
+        description="The price table; this default is the project's own table, from any folder.",
+    )
+    billing: Literal["cloud", "owned"] = Field(
+        default="cloud",
+        description="cloud: instance rates, power included; owned: amortised hardware + tariff.",
+    )
+    gpu_hour: str | float = Field(
+        default=DEFAULT_HOUR_ROWS["cloud"][0],
+        description="USD per GPU-hour held: a row of the price table, or a number.",
+    )
+    cpu_hour: str | float = Field(
+        default=DEFAULT_HOUR_ROWS["cloud"][1],
+        description="USD per logical CPU (vCPU) hour held: a row, or a number.",
+    )
+    electricity: str | float | None = Field(
+        default=None, description="USD per kWh (times the PUE); null: the country's row."
+    )
+    carbon_intensity: str | float | None = Field(
+        default=None, description="kg CO2e per kWh (times the PUE); null: the country's row."
+    )
+    pue: str | float = Field(
+        default="aws", description="Facility energy / IT energy: a row, or a number; none is 1.0."
+    )
 
     @field_validator("country_iso_code")
     @classmethod
@@ -140,11 +174,19 @@ class DeployConstraints(BaseModel):
     """What a final model must meet to count as deployable; null: no limit."""
 
     model_config = _STRICT
-    max_latency_ms_p95: float | None = Field(default=None, gt=0)  # batch 1, on deploy.target
-    max_size_mb: float | None = Field(default=None, gt=0)
-    max_params: int | None = Field(default=None, gt=0)
-    max_flops: int | None = Field(default=None, gt=0)  # per prediction
-    export_required: bool = False  # torch.export must round-trip
+    max_latency_ms_p95: float | None = Field(
+        default=None, gt=0, description="p95 latency in ms at batch size 1, on deploy.target."
+    )
+    max_size_mb: float | None = Field(
+        default=None, gt=0, description="Size of the saved state_dict in MB."
+    )
+    max_params: int | None = Field(default=None, gt=0, description="Parameters.")
+    max_flops: int | None = Field(
+        default=None, gt=0, description="FLOPs per prediction (a multiply-add is two)."
+    )
+    export_required: bool = Field(
+        default=False, description="torch.export must save, load and give the same outputs."
+    )
 
 
 class Deploy(BaseModel):
@@ -156,11 +198,19 @@ class Deploy(BaseModel):
     """
 
     model_config = _STRICT
-    batch_size: int = Field(default=64, gt=0)
-    threads: int = Field(default=1, gt=0)
-    target: Literal["cpu", "cuda"] = "cpu"
-    onnx: bool | None = None  # ONNX round trip too; null: when the onnx extra is installed
-    constraints: DeployConstraints = Field(default_factory=DeployConstraints)
+    batch_size: int = Field(
+        default=64, gt=0, description="The deployment batch size: throughput, inference energy."
+    )
+    threads: int = Field(default=1, gt=0, description="CPU threads while timing.")
+    target: Literal["cpu", "cuda"] = Field(
+        default="cpu", description="Where the latency limit applies."
+    )
+    onnx: bool | None = Field(
+        default=None, description="ONNX round trip too; null: when the onnx extra is installed."
+    )
+    constraints: DeployConstraints = Field(
+        default_factory=DeployConstraints, description="What a final model must meet."
+    )
 
     @field_validator("onnx")
     @classmethod
@@ -184,13 +234,23 @@ class Verdict(BaseModel):
     """
 
     model_config = _STRICT
-    rope_points: float = Field(default=1.0, ge=0)
-    value_usd_per_point_per_million: float = Field(default=10.0, ge=0)
-    deployment_predictions: float = Field(default=1e8, gt=0)
+    rope_points: float = Field(
+        default=1.0, ge=0, description="Half-width of the ROPE, in the metric's unit."
+    )
+    value_usd_per_point_per_million: float = Field(
+        default=10.0, ge=0, description="USD one unit of the metric is worth per 1 M predictions."
+    )
+    deployment_predictions: float = Field(
+        default=1e8, gt=0, description="Predictions the model is expected to serve."
+    )
     # caps on a run that adds seeds until decided (``seeds: {first, max}``): no seed is added
     # once the nodes have used this much energy, or the run has taken this long; null: none
-    max_energy_kwh: float | None = Field(default=None, gt=0)
-    max_wall_s: float | None = Field(default=None, gt=0)
+    max_energy_kwh: float | None = Field(
+        default=None, gt=0, description="With a seed plan: add no seed past this much energy."
+    )
+    max_wall_s: float | None = Field(
+        default=None, gt=0, description="With a seed plan: add no seed past this long a run."
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -213,9 +273,15 @@ class Search(BaseModel):
     the ``warmstart`` method starts from; ``warmstart_top``: how many of them."""
 
     model_config = _STRICT
-    cost_objective: Literal["params", "flops"] = "params"
-    warmstart_from: list[str] = Field(default_factory=list)
-    warmstart_top: int = Field(default=5, gt=0)
+    cost_objective: Literal["params", "flops"] = Field(
+        default="params", description="What nsga2 and motpe minimise next to accuracy."
+    )
+    warmstart_from: list[str] = Field(
+        default_factory=list, description="warmstart: earlier experiments (names under output_dir)."
+    )
+    warmstart_top: int = Field(
+        default=5, gt=0, description="warmstart: how many of their best configurations."
+    )
 
 
 class Meta(BaseModel):
@@ -235,15 +301,31 @@ class Meta(BaseModel):
     """
 
     model_config = _STRICT
-    iterations: int = Field(default=2000, gt=0)
-    k_shot: int = Field(default=10, gt=0)
-    test_k_shot: int | None = Field(default=None, gt=0)
-    n_way: int = Field(default=5, ge=2)
-    test_tasks: int = Field(default=600, ge=600)
-    eval_steps: list[int] = Field(default_factory=lambda: [1, 5, 10], min_length=1)
-    primary_steps: int = Field(default=10, ge=0)
-    tasks_served: int | None = Field(default=None, gt=0)
-    log_every: int = Field(default=100, gt=0)
+    iterations: int = Field(
+        default=2000, gt=0, description="Meta-iterations per meta-training (the paper: 70,000)."
+    )
+    k_shot: int = Field(
+        default=10, gt=0, description="Support examples per task (per class, few-shot)."
+    )
+    test_k_shot: int | None = Field(
+        default=None, gt=0, description="Meta-test tasks' support size; null: k_shot."
+    )
+    n_way: int = Field(default=5, ge=2, description="Classes per few-shot episode.")
+    test_tasks: int = Field(default=600, ge=600, description="Meta-test tasks scored.")
+    eval_steps: list[int] = Field(
+        default_factory=lambda: [1, 5, 10],
+        min_length=1,
+        description="Adaptation steps the metric is read after.",
+    )
+    primary_steps: int = Field(
+        default=10, ge=0, description="Which reading of eval_steps is the test metric."
+    )
+    tasks_served: int | None = Field(
+        default=None, gt=0, description="Tasks meta-training is amortised over; null: test_tasks."
+    )
+    log_every: int = Field(
+        default=100, gt=0, description="Meta-iterations per point of the training curve."
+    )
 
     @model_validator(mode="after")
     def _primary_is_evaluated(self) -> Meta:
@@ -267,9 +349,9 @@ class SeedPlan(BaseModel):
     seeds in all (or a cap of ``verdict:``). The seed interval is bounded from 3 seeds on."""
 
     model_config = _STRICT
-    first: int = Field(ge=2, le=100)
-    max: int = Field(ge=2, le=100)
-    start: int = Field(default=0, ge=0)
+    first: int = Field(ge=2, le=100, description="Seeds every method runs first.")
+    max: int = Field(ge=2, le=100, description="Seeds at most, per method.")
+    start: int = Field(default=0, ge=0, description="The first seed.")
 
     @model_validator(mode="after")
     def _ordered(self) -> SeedPlan:
@@ -286,31 +368,55 @@ class SeedPlan(BaseModel):
 
 
 class Tracking(BaseModel):
+    """Where the MLflow runs go. Only the driver writes to the store; trials never open it."""
+
     model_config = _STRICT
-    uri: str | None = None  # None: SQLite under output_dir (an absolute URI)
+    uri: str | None = Field(
+        default=None,
+        description="An MLflow tracking URI; null: SQLite under output_dir (an absolute URI).",
+    )
 
 
 class ExperimentConfig(BaseModel):
+    """One experiment: methods x seeds on one task, in one search space.
+
+    Paths (``space``, ``reference_spaces``, ``data_dir``, ``cost.prices``) are relative to the
+    working directory, else to the config file's folder, else to its parent.
+    """
+
     model_config = _STRICT
 
-    experiment: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
-    task: str
-    space: str
-    reference_spaces: list[str] = Field(default_factory=list)
-    methods: list[str] = Field(min_length=1)
+    experiment: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=100,
+        description="The MLflow experiment, and the folder under output_dir.",
+    )
+    task: str = Field(description="A built-in task, a folder task, or a meta-learning family.")
+    space: str = Field(description="The searched space's file; its baseline is the reference.")
+    reference_spaces: list[str] = Field(
+        default_factory=list, description="Other spaces whose baselines are trained as extra rows."
+    )
+    methods: list[str] = Field(
+        min_length=1, description="What to run; baseline (pretrain_finetune) is required."
+    )
     # a list: those seeds for every method; a SeedPlan: seeds added until decided
-    seeds: list[int] | SeedPlan
-    budget: Budget = Field(default_factory=Budget)
-    resources: Resources = Field(default_factory=Resources)
-    cost: Cost = Field(default_factory=Cost)
-    deploy: Deploy = Field(default_factory=Deploy)
-    verdict: Verdict = Field(default_factory=Verdict)
-    search: Search = Field(default_factory=Search)
-    meta: Meta = Field(default_factory=Meta)
-    tracking: Tracking = Field(default_factory=Tracking)
-    output_dir: str = "runs"
-    # the folder an image task reads (task cifar10 or image_folder), relative to the config file
-    data_dir: str | None = None
+    seeds: list[int] | SeedPlan = Field(
+        description="A list: those seeds for every method; a plan: seeds added until decided."
+    )
+    budget: Budget = Field(default_factory=Budget, description="Trials and epochs.")
+    resources: Resources = Field(default_factory=Resources, description="What a trial holds.")
+    cost: Cost = Field(default_factory=Cost, description="Prices, tariff, carbon and PUE.")
+    deploy: Deploy = Field(default_factory=Deploy, description="Deployment measurements.")
+    verdict: Verdict = Field(default_factory=Verdict, description="What worth it means.")
+    search: Search = Field(default_factory=Search, description="Multi-objective and warm start.")
+    meta: Meta = Field(default_factory=Meta, description="A meta-learning family's budget.")
+    tracking: Tracking = Field(default_factory=Tracking, description="The MLflow store.")
+    output_dir: str = Field(
+        default="runs", description="Where the experiment's folder, the MLflow store and caches go."
+    )
+    data_dir: str | None = Field(
+        default=None, description="The folder an image task (cifar10, image_folder) reads."
+    )
 
     @field_validator("task")
     @classmethod

@@ -27,10 +27,10 @@ from automl_bench.looks import ONE_LOOK, Caps, Looks
 from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import BASELINE, METHODS
 from automl_bench.methods.warmstart import WarmStart
-from automl_bench.metric import reference_method
 from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
 from automl_bench.resume import RunState, clear_state, interrupted, resumed_now, write_state
+from automl_bench.scoring import reference_method
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
 from automl_bench.tasks.folders import FOLDER_TASKS

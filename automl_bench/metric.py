@@ -1,4 +1,4 @@
-"""What an experiment is scored by, and which method is its yardstick.
+"""What an experiment is scored by: a metric, its direction and its unit of difference.
 
 Classification tasks are scored by accuracy (higher is better; differences in accuracy points,
 x100); the sinusoid regression family by query MSE (lower is better; differences in MSE as is).
@@ -6,9 +6,9 @@ Trials report ``val_<name>`` and ``test_<name>``. Everything that compares two m
 the *improvement*: ``sign x scale x (method - reference)``, positive when the method is better,
 so the ROPE, the break-even and the verdict read the same way for both directions.
 
-The reference method is ``baseline`` (the hand-designed point of the space) for model-design
-experiments, and ``pretrain_finetune`` for meta-learning families: every meta-learning paper's
-yardstick (pretrain on all the training tasks, fine-tune on the new task's support set).
+Which metric a task is scored by, and which method is its yardstick (``baseline``, the
+hand-designed point of the space, or ``pretrain_finetune`` for meta-learning families), is
+``automl_bench.scoring``'s to say: this module knows no task.
 """
 
 from __future__ import annotations
@@ -75,18 +75,3 @@ MSE = Metric("mse", MINIMIZE, 1.0, "MSE", (0.0, float("inf")))
 
 BASELINE = "baseline"
 PRETRAIN_FINETUNE = "pretrain_finetune"
-
-
-def task_metric(task: str) -> Metric:
-    """The metric of a task by name: a meta-learning family's own, accuracy otherwise."""
-    from automl_bench.meta.families import META_FAMILIES
-
-    family = META_FAMILIES.get(task)
-    return family.metric if family is not None else ACCURACY
-
-
-def reference_method(task: str) -> str:
-    """The method every other method of an experiment on ``task`` is compared with."""
-    from automl_bench.meta.families import META_FAMILIES
-
-    return PRETRAIN_FINETUNE if task in META_FAMILIES else BASELINE

@@ -33,15 +33,9 @@ from automl_bench.cost.record import CostRecord, total
 from automl_bench.cost.uncertainty import describe
 from automl_bench.looks import looks_words
 from automl_bench.methods import get_method
-from automl_bench.metric import (
-    ACCURACY,
-    BASELINE,
-    MSE,
-    Metric,
-    reference_method,
-    task_metric,
-)
+from automl_bench.metric import ACCURACY, BASELINE, MSE, Metric
 from automl_bench.outcome import TrialOutcome
+from automl_bench.scoring import reference_method, task_metric
 from automl_bench.stats import mean_ci
 from automl_bench.tasks.constant import CONSTANT
 from automl_bench.trial import FINAL, INFERENCE, SEARCH

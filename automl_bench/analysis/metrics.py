@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from automl_bench.metric import ACCURACY, BASELINE, MSE, Metric, reference_method, task_metric
+from automl_bench.metric import ACCURACY, BASELINE, MSE, Metric
+from automl_bench.scoring import reference_method, task_metric
 
 KNOWN: dict[str, Metric] = {m.name: m for m in (ACCURACY, MSE)}
 

@@ -4,7 +4,7 @@ The earlier experiments (``search.warmstart_from``: names under ``output_dir``) 
 their ``trials.jsonl``: the finished search trials of searching methods (status ``ok``, with a
 validation metric; a proxy's scores and a one-shot method's supernet are left out). The top
 ``search.warmstart_top`` configurations overall, by validation metric in the direction of the
-earlier experiment's task (``automl_bench.metric.task_metric``; maximize when its task is not
+earlier experiment's task (``automl_bench.scoring.task_metric``; maximize when its task is not
 recorded), are enqueued as the study's first trials, and the space is narrowed to their bounding
 box (``narrowed``): every number between the smallest and the largest value they took, every
 categorical parameter to the values they took.
@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl_bench.errors import ConfigError
-from automl_bench.metric import MAXIMIZE, task_metric
+from automl_bench.metric import MAXIMIZE
+from automl_bench.scoring import task_metric
 
 if TYPE_CHECKING:
     import optuna

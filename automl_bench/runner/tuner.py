@@ -16,7 +16,6 @@ from ray.tune.experiment import Trial
 
 from automl_bench.cost.record import CostRecord
 from automl_bench.methods.warmstart import WarmStart
-from automl_bench.metric import task_metric
 from automl_bench.outcome import TrialListener, TrialOutcome
 from automl_bench.runner.ledger import Ledger
 from automl_bench.runner.meters import RayWindowMeter
@@ -24,6 +23,7 @@ from automl_bench.runner.schedulers import StudyScheduler
 from automl_bench.runner.searcher import StudySearcher
 from automl_bench.runner.snapshot import put_back
 from automl_bench.runner.watchdog import Watchdog, forget_killed, killed_result
+from automl_bench.scoring import task_metric
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
 from automl_bench.trial import SEARCH, TrialContext, TrialJob, run_trial, warm_up_worker

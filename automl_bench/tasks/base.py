@@ -1,4 +1,4 @@
-"""What a task is: data, splits, metric and default budget."""
+"""What a task is: data, splits and default budget (its metric: ``automl_bench.metric``)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ class TaskInfo:
     name: str
     input_shape: tuple[int, ...]
     num_classes: int
-    metric: str = "accuracy"
-    direction: str = "maximize"
     default_trials: int = 20
     default_epochs: int = 20
     standardize: bool = False  # scale features with the train split's mean and std

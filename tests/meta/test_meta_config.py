@@ -9,7 +9,8 @@ import pytest
 from automl_bench.config import parse_config
 from automl_bench.errors import ConfigError
 from automl_bench.meta.configs import algorithm_config
-from automl_bench.metric import MSE, reference_method, task_metric
+from automl_bench.metric import MSE
+from automl_bench.scoring import reference_method, task_metric
 
 
 def _config(**changes: Any) -> dict[str, Any]:
