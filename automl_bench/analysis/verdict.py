@@ -17,8 +17,8 @@ denominator is not positive. N*'s interval puts the ends of delta's interval int
 formula: the optimistic N* uses the upper end.
 
 The call, against the region of practical equivalence (ROPE, +-rope_points, in the metric's
-unit: accuracy points, or MSE), tried in this order (README, "The verdict", holds the same
-table; tests/analysis/test_verdict_rules.py checks the two against each other):
+unit: accuracy points, or MSE), tried in this order (docs/verdict.md, "The call", holds the
+same table; tests/analysis/test_verdict_rules.py checks the two against each other):
 1. "not deployable": a final model of the method breaks a deployment constraint;
 2. "inconclusive": fewer than two seeds paired (no interval);
 3. "not worth it": no improvement beyond the ROPE (the whole interval at or below +rope);

@@ -1,6 +1,6 @@
 """The seed interval's coverage, simulated: at a fixed number of seeds, and at every look of a
 run that adds seeds until it is decided (optional stopping), on normal and on skewed paired
-differences. The README quotes these figures ("How sure the interval is")."""
+differences. docs/verdict.md quotes these figures ("The seed interval")."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_clipping_to_the_feasible_range_keeps_the_coverage() -> None:
     assert any(i.high is not None and i.high > 1.0 for i in raw)
 
 
-if __name__ == "__main__":  # the figures the README quotes
+if __name__ == "__main__":  # the figures docs/verdict.md quotes
     for name in DISTRIBUTIONS:
         fixed, miss = simulate(name)
         cells = ", ".join(f"n={n}: {100 * c:.1f} %" for n, c in fixed.items())

@@ -1,6 +1,6 @@
-"""The README's table of verdict rules against the code's calls, rule by rule.
+"""The table of verdict rules in docs/verdict.md against the code's calls, rule by rule.
 
-Each rule of the table ("The verdict" in README.md) gets a case built to meet that rule and
+Each rule of the table ("The call" in docs/verdict.md) gets a case built to meet that rule and
 none before it; the code must give the table's call. Reordering the table, or the code's rules,
 or changing a call in one of them, fails here.
 """
@@ -17,7 +17,7 @@ from repo_paths import REPO
 from automl_bench.analysis.intervals import Interval
 from automl_bench.analysis.verdict import BreakEven, VerdictSettings, _call
 
-README = REPO / "README.md"
+VERDICT_DOC = REPO / "docs" / "verdict.md"
 SETTINGS = VerdictSettings(rope_points=1.0, deployment_predictions=1e8)
 Case = tuple[Interval, BreakEven, bool]  # delta, break-even, feasible
 
@@ -41,22 +41,22 @@ CASES: dict[int, Case] = {
 }
 
 
-def readme_rules() -> list[tuple[int, str, str]]:
-    """(rule, when, call) rows of the README's rules table."""
-    text = README.read_text()
-    section = text[text.index("## The verdict") : text.index("## The report")]
+def documented_rules() -> list[tuple[int, str, str]]:
+    """(rule, when, call) rows of the rules table in docs/verdict.md."""
+    text = VERDICT_DOC.read_text()
+    section = text[text.index("## The call") : text.index("## A forecast when undecided")]
     rows = re.findall(r"^\| (\d+) \| (.+?) \| ([a-z ]+) \|$", section, flags=re.MULTILINE)
     return [(int(rule), when, call) for rule, when, call in rows]
 
 
-def test_the_readme_lists_every_rule_once_in_order() -> None:
-    rules = readme_rules()
+def test_the_docs_list_every_rule_once_in_order() -> None:
+    rules = documented_rules()
     assert [rule for rule, _, _ in rules] == sorted(CASES)
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))
-def test_the_code_calls_each_rule_as_the_readme_says(rule: int) -> None:
-    expected = {r: call for r, _, call in readme_rules()}[rule]
+def test_the_code_calls_each_rule_as_the_docs_say(rule: int) -> None:
+    expected = {r: call for r, _, call in documented_rules()}[rule]
     delta, n_star, feasible = CASES[rule]
     call, _ = _call(delta, n_star, feasible, ["params 2 > 1"], SETTINGS)
     assert call == expected, (rule, call)
