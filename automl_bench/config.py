@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from automl_bench.cost.countries import known_countries
 from automl_bench.cost.prices import DEFAULT_HOUR_ROWS, Prices, parse_table, resolve_prices
 from automl_bench.errors import ConfigError
+from automl_bench.locate import resolve_path
 from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import METHODS
 from automl_bench.scoring import reference_method
@@ -699,47 +700,10 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentCo
     return parse_config(raw)
 
 
-def resolve_path(value: str, config_path: Path, field: str) -> Path:
-    """A path in a config: relative to the working directory, else to the config file's folder,
-    else to that folder's parent (the project root, for configs/x.yaml naming search_spaces/)."""
-    candidate = Path(value).expanduser()
-    if candidate.is_absolute():
-        tried = [candidate]
-    else:
-        folder = config_path.resolve().parent
-        tried = [Path.cwd() / candidate, folder / candidate, folder.parent / candidate]
-    for path in tried:
-        try:
-            if path.exists():
-                return path.resolve()
-        except (OSError, RuntimeError):  # a name too long, a symlink loop: not a file here
-            continue
-    raise ConfigError(
-        field,
-        f"file {shown(value)} does not exist (looked in {', '.join(str(p.parent) for p in tried)})",
-    )
-
-
-DEFAULT_PRICES = "configs/prices.yaml"
-# the project's own table, beside the package in a checkout (``pip install -e .``)
-_PROJECT_PRICES = Path(__file__).resolve().parent.parent / DEFAULT_PRICES
-
-
-def _price_table(value: str, config_path: Path) -> Path:
-    """The price table a config names; the default, from a folder outside the project, is the
-    project's own table."""
-    if value == DEFAULT_PRICES and _PROJECT_PRICES.is_file():
-        try:
-            return resolve_path(value, config_path, "cost.prices")
-        except ConfigError:
-            return _PROJECT_PRICES
-    return resolve_path(value, config_path, "cost.prices")
-
-
 def load_prices(config: ExperimentConfig, config_path: Path) -> Prices:
     """The price table the config names, and the figures its ``cost`` section picks."""
     cost = config.cost
-    path = _price_table(cost.prices, config_path)
+    path = resolve_path(cost.prices, config_path, "cost.prices", shipped="configs")
     table = parse_table(read_yaml(path, "cost.prices"), path.name)
     return resolve_prices(
         table,

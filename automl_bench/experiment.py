@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from automl_bench.analysis.verdict import INCONCLUSIVE, VerdictSettings
-from automl_bench.config import ExperimentConfig, load_config, load_prices, resolve_path
+from automl_bench.config import ExperimentConfig, load_config, load_prices
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord
 from automl_bench.deploy.models import DeploySettings, FinalModel
 from automl_bench.deploy.record import Constraints, DeployRecord
 from automl_bench.errors import ConfigError
+from automl_bench.locate import find_config, resolve_path
 from automl_bench.looks import ONE_LOOK, Caps, Looks
 from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import BASELINE, METHODS
@@ -60,7 +61,7 @@ class Prepared:
 
 def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Prepared:
     """Validate the config and every file it names. Raises ConfigError; writes nothing."""
-    path = Path(config_path)
+    path = find_config(config_path)  # a path, else a shipped example (quickstart)
     config = load_config(path, overrides)
     if config.task in FOLDER_TASKS and config.data_dir is None:
         raise ConfigError(
@@ -74,11 +75,11 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
 
         config.data_dir = str(resolve_path(config.data_dir, path, "data_dir"))
         check_contents(get_task(config.task, config.data_dir))  # every file read once, here
-    primary = load_search_space(resolve_path(config.space, path, "space"), "space")
+    primary = load_search_space(resolve_path(config.space, path, "space", "search_spaces"), "space")
     spaces = {primary.name: primary}
     for i, ref in enumerate(config.reference_spaces):
         field_name = f"reference_spaces.{i}"
-        space = load_search_space(resolve_path(ref, path, field_name), field_name)
+        space = load_search_space(resolve_path(ref, path, field_name, "search_spaces"), field_name)
         if space.name in spaces:
             raise ConfigError(
                 field_name, f"a second space named {space.name!r}; file stems must differ"
