@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from automl_bench.cost.record import CostRecord
 from automl_bench.metric import ACCURACY, Metric
-from automl_bench.trial import TrialJob
+from automl_bench.trial_job import TrialJob
 
 
 @dataclass(frozen=True)

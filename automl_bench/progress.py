@@ -14,7 +14,7 @@ from rich.text import Text
 from automl_bench.analysis.metrics import infer_metric
 from automl_bench.metric import ACCURACY, Metric
 from automl_bench.outcome import TrialOutcome
-from automl_bench.trial import SEARCH, TrialJob
+from automl_bench.trial_job import SEARCH, TrialJob
 
 
 def _label(job: TrialJob) -> str:

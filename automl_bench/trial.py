@@ -29,24 +29,58 @@ window (``Measurement.paused``): that wait is the driver's bookkeeping, not the 
 from __future__ import annotations
 
 import io
-import json
-import tempfile
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from automl_bench.cost.prices import Prices
-from automl_bench.cost.window import WindowMeter, metered
+from automl_bench.cost.window import Measurement, WindowMeter, metered
+from automl_bench.meta.families import META_FAMILIES
 from automl_bench.seeding import init_seed
+from automl_bench.trial_job import (
+    FINAL,
+    INFERENCE,
+    PHASES,
+    SEARCH,
+    Reporter,
+    StoppedByScheduler,
+    TrialContext,
+    TrialJob,
+    TrialTimeout,
+    check_time,
+    failure_reason,
+    save_model,
+)
 
-SEARCH, FINAL, INFERENCE = "search", "final", "inference"
-PHASES = (SEARCH, FINAL, INFERENCE)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-# (metrics, directory holding the finished model or None) -> None
-Reporter = Callable[[dict[str, Any], Path | None], None]
+    import torch
+
+    from automl_bench.methods.base import Method
+    from automl_bench.tasks.base import TaskData
+    from automl_bench.train import EpochMetrics, TrainSettings
+
+__all__ = [  # the trial's own names, and what callers take from here out of ``trial_job``
+    "FINAL",
+    "INFERENCE",
+    "PHASES",
+    "PROXY_BATCH",
+    "SEARCH",
+    "Reporter",
+    "StoppedByScheduler",
+    "TrialContext",
+    "TrialJob",
+    "TrialTimeout",
+    "check_time",
+    "failure_reason",
+    "proxy_activations",
+    "run_trial",
+    "save_model",
+    "warm_up_worker",
+]
+
 PROXY_BATCH = 64  # training examples a zero-cost proxy scores a configuration on
 
 
@@ -59,60 +93,6 @@ def proxy_activations() -> tuple[type[Any], ...]:
     from automl_bench.naswot import default_activations
 
     return (*default_activations(), nn.GELU, nn.SiLU, nn.Tanh)
-
-
-class TrialTimeout(Exception):
-    """The trial ran past its time limit (``budget.trial_timeout_s``): it fails, and says so."""
-
-
-def check_time(started: float, limit: float | None) -> None:
-    """Raise TrialTimeout once ``limit`` seconds have passed since ``started`` (monotonic)."""
-    if limit is not None:
-        used = time.monotonic() - started
-        if used > limit:
-            raise TrialTimeout(f"ran {used:.1f} s, past its limit of {limit:g} s")
-
-
-class StoppedByScheduler(Exception):
-    """The scheduler stopped this trial: it ran the epochs it reported, no more."""
-
-
-@dataclass(frozen=True)
-class TrialJob:
-    """What to train: one configuration of one study, in one phase."""
-
-    study: str
-    method: str
-    seed: int
-    phase: str
-    space: str
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class TrialContext:
-    """What every trial of an experiment shares (passed to workers once)."""
-
-    task: str
-    cache_dir: str
-    spaces: dict[str, str]  # space name -> file path
-    epochs: int
-    cpus_per_trial: float
-    gpus_per_trial: float
-    prices: Prices
-    deploy_batch_size: int = 64
-    data_dir: str | None = None  # an image task's folder
-    inference_seconds: float = 1.0  # how long inference is measured for
-    # Each report waits for the driver to take it: epochs shorter than this are sent in batches
-    # (``epoch_history``); 0 reports every epoch on its own.
-    report_interval_s: float = 1.0
-    meta: dict[str, Any] | None = None  # a meta-learning family's budget (config ``meta:``)
-    timeout_s: float | None = None  # a trial's time limit (config budget.trial_timeout_s)
-    ledger_dir: str | None = None  # where trials leave their closing results (runner/ledger.py)
-
-
-def failure_reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 WARM_UP_BATCHES = 2  # training batches a worker's warm-up steps through (and validates on)
@@ -231,8 +211,8 @@ def run_trial(
     meter: WindowMeter,
     on_stopped: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
-    from automl_bench.meta.families import META_FAMILIES
-
+    """Run ``job`` in its window: its epochs reported as it trains, then its closing result
+    (cost, status, what it scored), then, if it failed, its exception raised."""
     warm_up_worker(job, ctx)  # the process's one-time start-up, in no window (idle / overhead)
     if ctx.task in META_FAMILIES:  # meta-training, not training: its own trial body
         from automl_bench.meta.trial import run_meta_trial
@@ -243,139 +223,231 @@ def run_trial(
     import torch
     from threadpoolctl import threadpool_limits
 
-    from automl_bench.deploy.measure import flops_per_example
-    from automl_bench.inference import predict_for, warm_up
-    from automl_bench.methods import get_method
-    from automl_bench.space import load_search_space
-    from automl_bench.tasks import load_task
-    from automl_bench.train import EpochMetrics, TrainSettings, evaluate, train
-
     threads = max(1, int(ctx.cpus_per_trial))
     torch.set_num_threads(threads)
-    use_gpu = ctx.gpus_per_trial > 0 and torch.cuda.is_available()
-    device = torch.device("cuda" if use_gpu else "cpu")
+    device = _device(ctx)
     closing: dict[str, Any] = {"phase": job.phase, "trial_status": "ok"}
-    if use_gpu:  # which card the GPU time was spent on (prices are per card)
+    if device.type == "cuda":  # which card the GPU time was spent on (prices are per card)
         closing["gpu_name"] = torch.cuda.get_device_name(device)
-    pending: list[dict[str, float]] = []  # epochs not reported yet
-    epochs_done = 0
-    last_report = time.monotonic()
-    error: BaseException | None = None
-    stopped = False
-    model_dir: Path | None = None
-    model: Any = None
-    x_test: Any = None
     with threadpool_limits(limits=threads), metered(meter, ctx.prices) as measurement:
         # the time limit counts from inside the metered window: a trial stopped at its limit
         # has a metered wall-clock of at least the limit
-        started = time.monotonic()
+        epochs = _EpochReports(job.phase, report, measurement, ctx.report_interval_s, ctx.timeout_s)
         closing["torch_threads"] = torch.get_num_threads()  # capped at the CPUs it was given
-        try:
-            space = load_search_space(ctx.spaces[job.space])
-            data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device, ctx.data_dir)
-            x_test = data.x_test
-            seed = init_seed(job.seed, job.phase)
-            torch.manual_seed(seed)
-            method = get_method(job.method)
-            one_shot = method.one_shot if job.phase == SEARCH else None
-            if one_shot is not None and space.supernet is not None:
-                model = space.supernet(dict(job.config), data.info).to(device)
-            else:
-                model = space.build(dict(job.config), data.info).to(device)
-            settings = TrainSettings.from_config(job.config, ctx.epochs)
-            closing["params"] = sum(p.numel() for p in model.parameters())
-            closing["flops"] = flops_per_example(model, data.x_train[:1])  # for constrained search
-
-            def on_epoch(m: EpochMetrics) -> None:
-                nonlocal last_report, epochs_done, started
-                epochs_done = m.epoch
-                pending.append(m.to_dict())
-                check_time(started, ctx.timeout_s)
-                if time.monotonic() - last_report >= ctx.report_interval_s:
-                    before = measurement.paused_s
-                    try:
-                        # waiting for the driver to take the report is not this trial's work:
-                        # out of its window (idle / overhead), and off its time limit
-                        with measurement.paused():
-                            report(
-                                {"phase": job.phase, **pending[-1], "epoch_history": pending[:]},
-                                None,
-                            )
-                    except SystemExit:  # Ray ends a stopped trial's session this way
-                        raise StoppedByScheduler(f"stopped after epoch {m.epoch}") from None
-                    finally:
-                        started += measurement.paused_s - before
-                    pending.clear()
-                    last_report = time.monotonic()
-
-            proxy = method.proxy if job.phase == SEARCH else None
-            if one_shot is not None:
-                history = _one_shot(model, data, one_shot, ctx.epochs, seed, on_epoch, closing)
-            elif proxy is not None:  # scored untrained
-                closing[f"{proxy}_score"] = _naswot(model, data.x_train, seed)
-                history = []
-            elif job.phase == FINAL:  # retrained on train + validation, then tested once
-                x = torch.cat([data.x_train, data.x_val])
-                y = torch.cat([data.y_train, data.y_val])
-                history = train(model, x, y, None, None, settings, seed, on_epoch)
-            else:
-                history = train(
-                    model,
-                    data.x_train,
-                    data.y_train,
-                    data.x_val,
-                    data.y_val,
-                    settings,
-                    seed,
-                    on_epoch,
-                )
-                closing["val_accuracy"] = history[-1].val_accuracy
-            closing["epochs_run"] = len(history)
-            if history:
-                closing["train_loss"] = history[-1].train_loss
-            if job.phase == FINAL:
-                test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
-                closing["test_loss"], closing["test_accuracy"] = test_loss, test_accuracy
-                model_dir = save_model(model.state_dict(), job)
-        except StoppedByScheduler as exc:
-            stopped = True
-            closing.update(trial_status="stopped", stop_reason=str(exc), epochs_run=epochs_done)
-            if pending and pending[-1].get("val_accuracy") is not None:
-                closing["val_accuracy"] = pending[-1]["val_accuracy"]
-        except Exception as exc:  # recorded with its reason; the study goes on
-            error = exc
-            closing["trial_status"] = "failed"
-            closing["failure_reason"] = failure_reason(exc)
-            closing["epochs_run"] = epochs_done  # what it ran before it failed
-    if error is not None:
-        # What it held goes now, not when Tune lets go of the error: on a shared GPU (trials
-        # packed, no memory isolation) a trial that ran out of memory must not keep its
-        # neighbours, or the next trial of this reused worker, short of it.
-        traceback.clear_frames(error.__traceback__)
-        model = None
-        if use_gpu:
-            torch.cuda.empty_cache()
-    closing["epoch_history"] = pending
+        ended = _run_window(job, ctx, device, epochs, closing)
+    if ended.error is not None:
+        _let_go(ended.error, device)
+    closing["epoch_history"] = epochs.pending
     closing.update(measurement.record.to_result())
-    if stopped:
+    if ended.stopped:
         if on_stopped is not None:
             on_stopped(closing)
         return
-    if job.phase == FINAL and error is None:
+    if job.phase == FINAL and ended.error is None:
+        _measure_inference(ended, ctx, meter, threads, closing)
+    report(closing, ended.model_dir)
+    if ended.error is not None:
+        raise ended.error
+
+
+@dataclass
+class _EpochReports:
+    """A trial's epochs on their way to the driver: sent at most every ``interval_s`` (the rest
+    wait in ``pending``), each send out of the trial's window and off its time limit."""
+
+    phase: str
+    report: Reporter
+    measurement: Measurement
+    interval_s: float
+    timeout_s: float | None
+    started: float = field(default_factory=time.monotonic)  # the time limit counts from here
+    last_sent: float = field(default_factory=time.monotonic)
+    pending: list[dict[str, float]] = field(default_factory=list)  # epochs not reported yet
+    epochs_done: int = 0
+
+    def __call__(self, m: EpochMetrics) -> None:
+        self.epochs_done = m.epoch
+        self.pending.append(m.to_dict())
+        check_time(self.started, self.timeout_s)
+        if time.monotonic() - self.last_sent >= self.interval_s:
+            self._send(m.epoch)
+
+    def _send(self, epoch: int) -> None:
+        before = self.measurement.paused_s
         try:
-            with threadpool_limits(limits=threads):
-                warm_up(model, x_test, ctx.deploy_batch_size)
-                with metered(meter, ctx.prices) as inference:
-                    made = predict_for(model, x_test, ctx.deploy_batch_size, ctx.inference_seconds)
-            closing.update(inference.record.to_result(f"{INFERENCE}_"))
-            closing.update(inference.record.scaled(1000 / made).to_metrics(f"{INFERENCE}_per_1k_"))
-            closing[f"{INFERENCE}_predictions"] = made
-            closing[f"{INFERENCE}_batch_size"] = ctx.deploy_batch_size
-        except Exception as exc:  # the trained, tested model stands; inference is marked failed
-            closing[f"{INFERENCE}_failure_reason"] = failure_reason(exc)
-    report(closing, model_dir)
-    if error is not None:
-        raise error
+            # waiting for the driver to take the report is not this trial's work: out of its
+            # window (idle / overhead), and off its time limit
+            with self.measurement.paused():
+                self.report(
+                    {"phase": self.phase, **self.pending[-1], "epoch_history": self.pending[:]},
+                    None,
+                )
+        except SystemExit:  # Ray ends a stopped trial's session this way
+            raise StoppedByScheduler(f"stopped after epoch {epoch}") from None
+        finally:
+            self.started += self.measurement.paused_s - before
+        self.pending.clear()
+        self.last_sent = time.monotonic()
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """How a trial's window ended: with its trained model (and, for a final training, the
+    folder it was saved in), stopped by its scheduler, or failed."""
+
+    model: Any = None
+    x_test: Any = None  # the test split, for the inference window
+    model_dir: Path | None = None
+    error: Exception | None = None
+    stopped: bool = False
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A trial's data, method and model, ready to train."""
+
+    data: TaskData
+    method: Method
+    model: Any
+    settings: TrainSettings
+    seed: int
+
+
+def _device(ctx: TrialContext) -> torch.device:
+    import torch
+
+    use_gpu = ctx.gpus_per_trial > 0 and torch.cuda.is_available()
+    return torch.device("cuda" if use_gpu else "cpu")
+
+
+def _run_window(
+    job: TrialJob,
+    ctx: TrialContext,
+    device: torch.device,
+    epochs: _EpochReports,
+    closing: dict[str, Any],
+) -> _Ended:
+    """Train and test inside the window; a stop or a failure is recorded in ``closing``."""
+    try:
+        return _train_and_test(job, ctx, device, epochs, closing)
+    except StoppedByScheduler as exc:
+        closing.update(trial_status="stopped", stop_reason=str(exc), epochs_run=epochs.epochs_done)
+        if epochs.pending and epochs.pending[-1].get("val_accuracy") is not None:
+            closing["val_accuracy"] = epochs.pending[-1]["val_accuracy"]
+        return _Ended(stopped=True)
+    except Exception as exc:  # recorded with its reason; the study goes on
+        closing["trial_status"] = "failed"
+        closing["failure_reason"] = failure_reason(exc)
+        closing["epochs_run"] = epochs.epochs_done  # what it ran before it failed
+        return _Ended(error=exc)
+
+
+def _train_and_test(
+    job: TrialJob,
+    ctx: TrialContext,
+    device: torch.device,
+    epochs: _EpochReports,
+    closing: dict[str, Any],
+) -> _Ended:
+    from automl_bench.deploy.measure import flops_per_example
+    from automl_bench.train import evaluate
+
+    built = _build(job, ctx, device)
+    model, data = built.model, built.data
+    closing["params"] = sum(p.numel() for p in model.parameters())
+    closing["flops"] = flops_per_example(model, data.x_train[:1])  # for constrained search
+    history = _fit(job, ctx, built, epochs, closing)
+    closing["epochs_run"] = len(history)
+    if history:
+        closing["train_loss"] = history[-1].train_loss
+    if job.phase != FINAL:
+        return _Ended(model, data.x_test)
+    test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
+    closing["test_loss"], closing["test_accuracy"] = test_loss, test_accuracy
+    return _Ended(model, data.x_test, save_model(model.state_dict(), job))
+
+
+def _build(job: TrialJob, ctx: TrialContext, device: torch.device) -> _Built:
+    """Load the task, seed torch, build the model (a one-shot search's: the supernet)."""
+    import torch
+
+    from automl_bench.methods import get_method
+    from automl_bench.space import load_search_space
+    from automl_bench.tasks import load_task
+    from automl_bench.train import TrainSettings
+
+    space = load_search_space(ctx.spaces[job.space])
+    data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device, ctx.data_dir)
+    seed = init_seed(job.seed, job.phase)
+    torch.manual_seed(seed)
+    method = get_method(job.method)
+    one_shot = method.one_shot if job.phase == SEARCH else None
+    if one_shot is not None and space.supernet is not None:
+        model = space.supernet(dict(job.config), data.info).to(device)
+    else:
+        model = space.build(dict(job.config), data.info).to(device)
+    settings = TrainSettings.from_config(job.config, ctx.epochs)
+    return _Built(data, method, model, settings, seed)
+
+
+def _fit(
+    job: TrialJob, ctx: TrialContext, built: _Built, epochs: _EpochReports, closing: dict[str, Any]
+) -> list[Any]:
+    """Train as the method and phase say; returns the epochs' history (none for a proxy)."""
+    import torch
+
+    from automl_bench.train import train
+
+    data, model, seed = built.data, built.model, built.seed
+    one_shot = built.method.one_shot if job.phase == SEARCH else None
+    proxy = built.method.proxy if job.phase == SEARCH else None
+    if one_shot is not None:
+        return _one_shot(model, data, one_shot, ctx.epochs, seed, epochs, closing)
+    if proxy is not None:  # scored untrained
+        closing[f"{proxy}_score"] = _naswot(model, data.x_train, seed)
+        return []
+    if job.phase == FINAL:  # retrained on train + validation, then tested once
+        x = torch.cat([data.x_train, data.x_val])
+        y = torch.cat([data.y_train, data.y_val])
+        return train(model, x, y, None, None, built.settings, seed, epochs)
+    history = train(
+        model, data.x_train, data.y_train, data.x_val, data.y_val, built.settings, seed, epochs
+    )
+    closing["val_accuracy"] = history[-1].val_accuracy
+    return history
+
+
+def _let_go(error: BaseException, device: torch.device) -> None:
+    """What a failed trial held goes now, not when Tune lets go of the error: on a shared GPU
+    (trials packed, no memory isolation) a trial that ran out of memory must not keep its
+    neighbours, or the next trial of this reused worker, short of it."""
+    traceback.clear_frames(error.__traceback__)
+    if device.type == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+
+
+def _measure_inference(
+    ended: _Ended, ctx: TrialContext, meter: WindowMeter, threads: int, closing: dict[str, Any]
+) -> None:
+    """The final model's inference at the deployment batch size, in its own window."""
+    from threadpoolctl import threadpool_limits
+
+    from automl_bench.inference import predict_for, warm_up
+
+    batch = ctx.deploy_batch_size
+    try:
+        with threadpool_limits(limits=threads):
+            warm_up(ended.model, ended.x_test, batch)
+            with metered(meter, ctx.prices) as inference:
+                made = predict_for(ended.model, ended.x_test, batch, ctx.inference_seconds)
+        closing.update(inference.record.to_result(f"{INFERENCE}_"))
+        closing.update(inference.record.scaled(1000 / made).to_metrics(f"{INFERENCE}_per_1k_"))
+        closing[f"{INFERENCE}_predictions"] = made
+        closing[f"{INFERENCE}_batch_size"] = batch
+    except Exception as exc:  # the trained, tested model stands; inference is marked failed
+        closing[f"{INFERENCE}_failure_reason"] = failure_reason(exc)
 
 
 def _naswot(model: Any, x_train: Any, seed: int) -> float:
@@ -423,13 +495,3 @@ def _one_shot(
     closing["skip_connect_edges"] = last.skip_connect_edges
     closing["alpha_softmax"] = last.alpha_softmax
     return result.history
-
-
-def save_model(state: dict[str, Any], job: TrialJob) -> Path:
-    """A final model's weights (``model.pt``) and configuration, in a folder of their own."""
-    import torch
-
-    out = Path(tempfile.mkdtemp(prefix="automl-bench-model-"))
-    torch.save(state, out / "model.pt")
-    (out / "config.json").write_text(json.dumps({"space": job.space, "config": job.config}))
-    return out

@@ -29,7 +29,7 @@ from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler, TrialSch
 from automl_bench.methods import get_method
 from automl_bench.runner.searcher import study_metric
 from automl_bench.study import StudySpec
-from automl_bench.trial import SEARCH
+from automl_bench.trial_job import SEARCH
 
 REDUCTION_FACTOR = 3
 GRACE_PERIOD = 1  # epochs: the lowest rung

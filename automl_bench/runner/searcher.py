@@ -37,7 +37,7 @@ from automl_bench.metric import ACCURACY, Metric
 from automl_bench.runner.snapshot import write_snapshot
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
-from automl_bench.trial import FINAL, SEARCH, TrialJob
+from automl_bench.trial_job import FINAL, SEARCH, TrialJob
 
 COST_OBJECTIVES = ("params", "flops")  # reported by every search trial, minimised
 

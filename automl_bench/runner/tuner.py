@@ -26,7 +26,8 @@ from automl_bench.runner.watchdog import Watchdog, forget_killed, killed_result
 from automl_bench.scoring import task_metric
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
-from automl_bench.trial import SEARCH, TrialContext, TrialJob, run_trial, warm_up_worker
+from automl_bench.trial import run_trial, warm_up_worker
+from automl_bench.trial_job import SEARCH, TrialContext, TrialJob
 
 RETRIES_ON_LOST_WORKER = 2  # a trial's own exceptions are never retried (see _trainable)
 
