@@ -23,6 +23,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from automl_bench.config import ExperimentConfig
+from automl_bench.meta.families import META_FAMILIES
+from automl_bench.methods import METHODS
+from automl_bench.tasks import FOLDER_TASKS, TASKS
 
 COMMAND = "python -m automl_bench.config_reference docs/configuration.md"
 
@@ -42,6 +45,11 @@ An annotated example is `configs/quickstart.yaml`; every file in `configs/` is o
 
 _SIMPLE_TYPES = {int: "integer", float: "number", str: "string", bool: "true / false"}
 _BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+# fields whose values a registry holds, not a type: the registry's names are what they allow
+_REGISTERED = {
+    "task": lambda: [*TASKS, *FOLDER_TASKS, *META_FAMILIES],
+    "methods": lambda: list(METHODS),
+}
 
 
 def section_models(
@@ -89,9 +97,11 @@ def type_name(annotation: Any, path: str) -> str:
     return str(annotation)
 
 
-def allowed(field: FieldInfo) -> str:
-    """The field's bounds and patterns in words ("> 0", "at least 1 item")."""
+def allowed(field: FieldInfo, path: str = "") -> str:
+    """The field's bounds, patterns and registered names in words ("> 0", "at least 1 item")."""
     words: list[str] = []
+    if path in _REGISTERED:
+        words.append("one of " + ", ".join(_REGISTERED[path]()))
     for item in field.metadata:
         for attribute, sign in _BOUNDS.items():
             bound = getattr(item, attribute, None)
@@ -153,7 +163,7 @@ def render_section(path: str, model: type[BaseModel]) -> str:
             f"`{name}`",
             type_name(field.annotation, dotted),
             default_text(field),
-            allowed(field),
+            allowed(field, dotted),
             field.description or "",
         ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every GPU check of the cost accounting, in one go (run on the GPU machine, see
-# ../shared/device/README.md for the bundle that carries Ray, Optuna, MLflow and CodeCarbon):
+# Every GPU check of the cost accounting, in one go (run on a GPU machine where automl-bench is
+# installed with Ray, Optuna, MLflow and CodeCarbon):
 #  1. a ~10 s training burst: the tool's GPU energy against NVML's counter delta (target: 2%);
 #  2. 4 trials packed on one GPU (0.25 GPU each) through the real stack (Ray Tune, MLflow,
 #     the node meter): trials' energy + idle / overhead against the node's measured energy

@@ -6,8 +6,10 @@ The bands are deliberately wide where the figure is a model rather than a measur
   its averaging window is respected; +-5%.
 - ``rapl``: Intel/AMD package counters; tracked external meters within a few percent for the
   package domain, but miss the board and fans (Khan et al., ACM TOMPECS 2018); +-10%.
-- ``tdp-estimate``: CodeCarbon's TDP x load model without a counter; software estimates like it
-  have been found off by up to 40% against metered power (see ../shared/ANCHORS.md); +-40%.
+- ``tdp-estimate``: CodeCarbon's TDP x load model without a counter. Software power meters
+  compared against external meters disagree with them widely (Jay et al., "An experimental
+  comparison of software-based power meters: focus on CPU and GPU", CCGrid 2023), and a model
+  that reads no counter at all is further off still; a band we chose wide: +-40%.
 - ``constant``: one fixed power figure, load ignored; +-50%.
 - ``estimate`` (RAM): CodeCarbon's watts-per-GB model; +-40%.
 - ``none``: nothing measured, nothing charged; the band is zero and the words say "not measured".

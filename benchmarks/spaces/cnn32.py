@@ -2,7 +2,8 @@
 
 Three 3x3 convolutions of 32 channels (BN, ReLU; 2x2 max pooling after the first two), global
 average pooling and a linear layer: 20 k parameters, the size of trial that leaves a big GPU mostly
-idle when it runs alone (../shared/ANCHORS.md: 64 k images/s for one such process on an H200).
+idle when it runs alone (64 k images/s for one such process on an H200, 2026-11-27: see
+docs/measured-figures.md, "On the GPU").
 Only the optimiser's learning rate and the batch size are searched, so that every trial does about
 the same work and the packing alone changes between levels.
 """
