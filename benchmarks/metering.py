@@ -11,9 +11,10 @@ A trial pays for metering in three ways, each measured here:
    are the precise ones).
 
 For comparison it also times what the slice did: starting a CodeCarbon tracker per worker
-(2-3 s of hardware probing).
+(2-3 s of hardware probing), and what one reading of a started tracker costs (about 1 ms).
 
     python benchmarks/metering.py [--pairs 5] [--trial-s 10]
+    python benchmarks/metering.py --smoke     # one pair of 1 s trials, 3 calls: checks it runs
 """
 
 from __future__ import annotations
@@ -63,12 +64,26 @@ def _fixed_work(steps: int) -> None:
         opt.step()
 
 
+def _seconds_per_reading(source: Any, calls: int) -> float:
+    """The median time of one ``read()`` of a started CodeCarbon source."""
+    source.read()
+    times = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        source.read()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--trial-s", type=float, default=TRIAL_S)
     parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--smoke", action="store_true", help="one pair of 1 s trials, 3 calls")
     args = parser.parse_args()
+    if args.smoke:
+        args.pairs, args.trial_s, args.calls = 1, 1.0, 3
 
     import ray
 
@@ -122,8 +137,9 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="automl-bench-metering-"))
     t0 = time.perf_counter()
-    CodeCarbonSource("USA", tmp)
+    source = CodeCarbonSource("USA", tmp)
     tracker_start_s = time.perf_counter() - t0
+    read_s = _seconds_per_reading(source, args.calls)
 
     with ray_cluster(None):
         meters = start_node_meters("USA")
@@ -165,6 +181,7 @@ def main() -> None:
         ("  the pairs", ", ".join(f"{r:.3f}" for r in ratios)),
         ("for comparison: one CodeCarbon tracker start (per worker before), s", tracker_start_s),
         (f"  as % of a {args.trial_s:.0f} s trial", 100 * tracker_start_s / args.trial_s),
+        (f"one reading of a started tracker, ms (median of {args.calls})", 1000 * read_s),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:

@@ -18,6 +18,10 @@ sampled every 0.2 s. Shared pages count once per process, so the RSS peak is an 
 seconds move less than wall-clock when other work shares the machine.
 
 ``--quickstart`` runs configs/quickstart.yaml instead (target: under 90 s and under 4 GB).
+``--smoke`` runs two trials of one epoch: seconds of training, to check that it runs.
+
+    python benchmarks/overhead.py [-n 8] [--epochs 120] [--order bare-first]
+    python benchmarks/overhead.py --smoke
 """
 
 from __future__ import annotations
@@ -154,7 +158,7 @@ def write_config(tmp: Path, seeds: list[int], epochs: int) -> Path:
         "seeds": seeds,
         "budget": {"epochs": epochs},
         "resources": {"cpus_per_trial": 1},
-        "energy": {"country_iso_code": "FRA"},
+        "cost": {"country_iso_code": "FRA"},
         "output_dir": str(tmp / "runs"),
     }
     path = tmp / "overhead.yaml"
@@ -220,7 +224,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=120, help="per trial (120: ~10 s on CPU)")
     parser.add_argument("--order", choices=["bare-first", "automl-first"], default="bare-first")
     parser.add_argument("--quickstart", action="store_true", help="time configs/quickstart.yaml")
+    parser.add_argument("--smoke", action="store_true", help="2 trials x 1 epoch: checks it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.seeds, args.epochs = 2, 1
     if args.seeds < 1 or args.epochs < 1:
         parser.error(f"--seeds >= 1 and --epochs >= 1 must hold, got {args.seeds}, {args.epochs}")
     if args.quickstart:

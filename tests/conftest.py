@@ -4,14 +4,65 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import heavy_start_guard
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The fast loop's guard (heavy_start_guard.py): a test not marked slow that starts Ray, an MLflow
+# tracking store or a CodeCarbon tracker, here or in a process it starts, fails.
+heavy_start_guard.install()
+_GUARD_SITE = Path(__file__).resolve().parent / "guard_site"
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(_GUARD_SITE), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+_HEAVY_LOG = Path(tempfile.mkdtemp(prefix="automl-bench-heavy-")) / "started.log"
+
+
+@contextmanager
+def forbid_heavy_starts(item: pytest.Item, log: Path = _HEAVY_LOG) -> Iterator[None]:
+    """Around a phase of ``item``: unless it is marked slow, a start logged to ``log`` fails it."""
+    if item.get_closest_marker("slow") is not None:
+        yield
+        return
+    log.write_text("")
+    before = os.environ.get(heavy_start_guard.FORBID)
+    os.environ[heavy_start_guard.FORBID] = str(log)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(heavy_start_guard.FORBID, None)
+        else:
+            os.environ[heavy_start_guard.FORBID] = before
+    started = log.read_text()
+    if started:
+        pytest.fail(f"not marked slow, yet {started.splitlines()[0]}", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with forbid_heavy_starts(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with forbid_heavy_starts(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    with forbid_heavy_starts(item):
+        return (yield)
 
 
 @pytest.fixture(scope="session")

@@ -86,6 +86,7 @@ def test_scaling_a_record_scales_every_figure_but_the_constants() -> None:
     assert per_1k.pue == a.pue and per_1k.measured == a.measured
 
 
+@pytest.mark.slow  # starts a CodeCarbon tracker
 def test_codecarbon_measures_the_machine_offline(tmp_path: Path) -> None:
     source = CodeCarbonSource("FRA", tmp_path)
     assert source.measured["cpu"] in {"rapl", "tdp-estimate", "constant"}
@@ -98,7 +99,4 @@ def test_codecarbon_measures_the_machine_offline(tmp_path: Path) -> None:
     assert reading.cpu_kwh > 0 and reading.ram_kwh > 0
     watts = (reading.cpu_kwh + reading.ram_kwh) * 3.6e6
     assert 0.1 < watts < 5000  # a machine's power, not a unit error
-    t0 = time.perf_counter()
-    for _ in range(20):
-        source.read()
-    assert (time.perf_counter() - t0) / 20 < 0.05  # a reading is cheap (0.6 ms here)
+    # what a reading costs: benchmarks/metering.py

@@ -1,11 +1,10 @@
 """Meta-learning on the sinusoid family: task streams, the inner loop, MAML / FOMAML gradients,
-their ordering against the pretrain-and-fine-tune baseline, and their cost per iteration."""
+their ordering against the pretrain-and-fine-tune baseline, and the memory their graphs hold
+(seconds per iteration: benchmarks/meta_speed.py)."""
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 
 import pytest
 import torch
@@ -18,14 +17,12 @@ from automl_bench.meta import (
     AdaptationResult,
     MetaSettings,
     ReptileSettings,
-    TaskBatch,
     adapt,
     adapt_head,
     anil_train,
     evaluate_adaptation,
     graph_bytes,
     init_params,
-    maml_step,
     meta_train,
     pretrain,
     reptile_step,
@@ -149,34 +146,6 @@ def test_maml_beats_pretrain_and_fine_tune_after_ten_steps() -> None:
     assert maml.mse[10].estimate < maml.mse[1].estimate  # adaptation keeps helping
 
 
-def _seconds_per_step(settings: MetaSettings, repeats: int = 5, n: int = 20) -> float:
-    best = math.inf
-    gen = torch.Generator().manual_seed(0)
-    batches = [
-        sample_tasks(settings.meta_batch, settings.k_shot, settings.k_shot, gen) for _ in range(n)
-    ]
-    for _ in range(repeats):
-        params = init_params(0)
-        optimizer = torch.optim.Adam(list(params.values()), lr=settings.outer_lr)
-        maml_step(params, optimizer, batches[0], settings)  # warm-up
-        start = time.perf_counter()
-        for batch in batches:
-            maml_step(params, optimizer, batch, settings)
-        best = min(best, (time.perf_counter() - start) / n)
-    return best
-
-
-def test_first_order_is_cheaper_per_iteration() -> None:
-    second = _seconds_per_step(MetaSettings(iterations=1, first_order=False))
-    first = _seconds_per_step(MetaSettings(iterations=1, first_order=True))
-    ratio = second / first
-    print(
-        f"second/first-order time per iteration: {ratio:.2f}x "
-        f"({second * 1e3:.2f} ms against {first * 1e3:.2f} ms)"
-    )
-    assert ratio > 1.1, ratio
-
-
 def test_second_order_holds_more_memory_and_grows_with_inner_steps() -> None:
     params = init_params(0)
     batch = sample_tasks(25, 10, 10, torch.Generator().manual_seed(0))
@@ -286,30 +255,6 @@ def test_anil_beats_pretrain_and_fine_tune_after_ten_steps(
     assert anil.mse[10].high is not None and base.mse[10].low is not None
     assert anil.mse[10].high < base.mse[10].low, (anil.line(), base.line())
     assert anil.mse[10].estimate < 0.7 * base.mse[10].estimate, (anil.line(), base.line())
-
-
-def _seconds_per(
-    step: Callable[
-        [dict[str, torch.Tensor], torch.optim.Optimizer, TaskBatch, MetaSettings], float
-    ],
-    settings: MetaSettings,
-    repeats: int = 5,
-    n: int = 20,
-) -> float:
-    best = math.inf
-    gen = torch.Generator().manual_seed(0)
-    batches = [
-        sample_tasks(settings.meta_batch, settings.k_shot, settings.k_shot, gen) for _ in range(n)
-    ]
-    for _ in range(repeats):
-        params = init_params(0)
-        optimizer = torch.optim.Adam(list(params.values()), lr=settings.outer_lr)
-        step(params, optimizer, batches[0], settings)  # warm-up
-        start = time.perf_counter()
-        for batch in batches:
-            step(params, optimizer, batch, settings)
-        best = min(best, (time.perf_counter() - start) / n)
-    return best
 
 
 def test_anil_iteration_holds_less_than_mamls() -> None:
