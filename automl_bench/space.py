@@ -27,7 +27,8 @@ import hashlib
 import importlib.util
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -41,6 +42,38 @@ if TYPE_CHECKING:
     from automl_bench.tasks.base import TaskInfo
 
 TRAINER_KEYS = ("lr", "weight_decay", "batch_size", "optimizer", "momentum")
+
+# The ranges suggest_training suggests the trainer's keys from (quoted by the docs).
+LR_RANGE = (1e-4, 3e-2)  # log-uniform
+WEIGHT_DECAY_CHOICES = (0.0, 1e-5, 1e-4, 1e-3)
+BATCH_SIZE_CHOICES = (32, 64, 100, 128, 256)
+OPTIMIZER_CHOICES = ("adam", "adamw")
+
+# The two conformance checks (automl_bench.testing) the loader itself makes.
+LOADS = "loads"
+BASELINE = "baseline_in_space"
+
+
+class BaselineOffSpace(Exception):
+    """The baseline is not a point of the space; ``str`` says why, in one sentence (raised by
+    ``space_baseline.BaselineTrial`` from inside ``space``)."""
+
+
+class SearchSpaceCheckError(ConfigError):
+    """A search space failed a conformance check: ``check`` names it, ``file`` the space file,
+    ``problem`` says what is wrong; ``field`` is the config field that named the file.
+    ``str(error)`` is one line, as for every ConfigError:
+    ``space: <file>: check '<check>' failed: <problem>``."""
+
+    def __init__(self, file: str, check: str, problem: str, field: str = "space") -> None:
+        self.file = file
+        self.check = check
+        self.problem = problem
+        super().__init__(field, f"{file}: check {check!r} failed: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields when pickled or copied (Ray does both with errors).
+        return (type(self), (self.file, self.check, self.problem, self.field))
 
 SpaceFn = Callable[["optuna.Trial"], dict[str, Any]]
 BuildFn = Callable[[dict[str, Any], "TaskInfo"], "torch.nn.Module"]
@@ -85,29 +118,43 @@ def untuned(baseline: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
-    """Load and check a search-space file; any problem is a ConfigError naming ``field``."""
+    """Load and check a search-space file; any problem is a ConfigError naming ``field``: a
+    :class:`SearchSpaceCheckError` naming the check (``loads``, ``baseline_in_space``) once the
+    file exists."""
+    loaded = read_search_space(path, field)
+    check_baseline_in_space(loaded, field)
+    return loaded
+
+
+def read_search_space(path: str | Path, field: str = "space") -> SearchSpace:
+    """Import a search-space file and check that it has its parts, without running ``space``.
+
+    The file's own folder is on the import path while it is imported (at the end, so a file
+    next to it never hides an installed package), so it can import the files next to it.
+    """
     path = Path(path).resolve()
     if not path.is_file():
         raise ConfigError(field, f"search-space file {str(path)!r} does not exist")
     if path.suffix != ".py":
         raise ConfigError(field, f"a search space is a .py file, got {str(path)!r}")
     module = _import_file(path, field)
-    space = getattr(module, "space", None)
-    build = getattr(module, "build", None)
+
+    def refuse(problem: str) -> SearchSpaceCheckError:
+        return SearchSpaceCheckError(path.name, LOADS, problem, field)
+
+    space, build = getattr(module, "space", None), getattr(module, "build", None)
     baseline = getattr(module, "baseline", None)
     missing = missing_parts(space, build, baseline)
     if missing:
-        raise ConfigError(field, f"{path.name} must define {', '.join(missing)}")
+        raise refuse(f"{path.name} must define {', '.join(missing)}")
     defaults = getattr(module, "defaults", None)
     if defaults is not None and not isinstance(defaults, Mapping):
-        raise ConfigError(
-            field, f"{path.name}: defaults must be a dict, got {type(defaults).__name__}"
-        )
-    base = dict(cast(Mapping[str, Any], baseline))
+        raise refuse(f"defaults must be a dict, got {type(defaults).__name__}")
     one_shot = getattr(module, "supernet", None)
     if one_shot is not None and not callable(one_shot):
-        raise ConfigError(field, f"{path.name}: supernet must be a function (config, task)")
-    loaded = SearchSpace(
+        raise refuse("supernet must be a function (config, task)")
+    base = dict(cast(Mapping[str, Any], baseline))
+    return SearchSpace(
         path.stem,
         path,
         cast(SpaceFn, space),
@@ -116,59 +163,47 @@ def load_search_space(path: str | Path, field: str = "space") -> SearchSpace:
         dict(defaults) if defaults is not None else untuned(base),
         one_shot,
     )
-    check_baseline_in_space(loaded, field)
-    return loaded
 
 
 def check_baseline_in_space(space: SearchSpace, field: str = "space") -> None:
-    """The baseline must be a point of the space: replaying it through ``space`` gives it back."""
-    import optuna
+    """The baseline must be a point of the space: every parameter ``space`` suggests for it
+    has a value inside its distribution, and replaying it through ``space`` gives it back.
+    Raises :class:`SearchSpaceCheckError` for the check ``baseline_in_space``."""
+    from automl_bench.space_baseline import baseline_mismatch, replay_baseline
+
+    def refuse(problem: str) -> SearchSpaceCheckError:
+        return SearchSpaceCheckError(space.path.name, BASELINE, problem, field)
 
     try:
         with warnings.catch_warnings():
-            # FixedTrial only warns about a value outside a distribution: here that is an error.
-            warnings.simplefilter("error", UserWarning)
-            fixed = optuna.trial.FixedTrial(space.baseline)
-            sampled = sample_config(space.space, fixed)
+            warnings.simplefilter("ignore", UserWarning)  # ours say it: Optuna's would repeat it
+            replayed = replay_baseline(space.space, space.baseline)
+    except BaselineOffSpace as exc:
+        raise refuse(str(exc)) from None
     except KeyboardInterrupt:  # Ctrl-C, or code that acts as if it were: an interruption
         raise
     except BaseException as exc:  # the user's code: any failure is a bad space file
-        raise ConfigError(
-            field, f"{space.path.name}: the baseline is not a point of the space ({exc})"
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise refuse(
+            f"replaying the baseline through space raised {type(exc).__name__}: {first}"
         ) from None
-    for name, dist in fixed.distributions.items():  # FixedTrial keeps "16" for an int: refuse
-        value = space.baseline.get(name)
-        wanted: tuple[type, ...] | None = None
-        if isinstance(dist, optuna.distributions.IntDistribution):
-            wanted = (int,)
-        elif isinstance(dist, optuna.distributions.FloatDistribution):
-            wanted = (int, float)
-        if wanted is not None and (isinstance(value, bool) or not isinstance(value, wanted)):
-            raise ConfigError(
-                field,
-                f"{space.path.name}: the baseline's {name!r} must be a number "
-                f"({' or '.join(t.__name__ for t in wanted)}), got {value!r}",
-            )
-    differs = {k: v for k, v in space.baseline.items() if k not in sampled or sampled[k] != v}
-    if differs:
-        raise ConfigError(
-            field,
-            f"{space.path.name}: the baseline is not a point of the space: "
-            f"{differs} came back as { ({k: sampled.get(k) for k in differs}) }",
-        )
+    mismatch = baseline_mismatch(space.baseline, replayed)
+    if mismatch is not None:
+        raise refuse(mismatch)
 
 
 def suggest_training(trial: optuna.Trial) -> None:
     """Suggest the keys the trainer reads, over ranges that suit small models.
 
-    ``lr`` log-uniform in [1e-4, 3e-2]; ``weight_decay`` in {0, 1e-5, 1e-4, 1e-3}; ``batch_size``
-    in {32, 64, 100, 128, 256}; ``optimizer`` in {adam, adamw}. A space may call it, or suggest
-    these keys its own way.
+    ``lr`` log-uniform in ``LR_RANGE`` [1e-4, 3e-2]; ``weight_decay`` one of
+    ``WEIGHT_DECAY_CHOICES`` {0, 1e-5, 1e-4, 1e-3}; ``batch_size`` one of ``BATCH_SIZE_CHOICES``
+    {32, 64, 100, 128, 256}; ``optimizer`` one of ``OPTIMIZER_CHOICES`` {adam, adamw}. A space
+    may call it, or suggest these keys its own way.
     """
-    trial.suggest_float("lr", 1e-4, 3e-2, log=True)
-    trial.suggest_categorical("weight_decay", [0.0, 1e-5, 1e-4, 1e-3])
-    trial.suggest_categorical("batch_size", [32, 64, 100, 128, 256])
-    trial.suggest_categorical("optimizer", ["adam", "adamw"])
+    trial.suggest_float("lr", *LR_RANGE, log=True)
+    trial.suggest_categorical("weight_decay", list(WEIGHT_DECAY_CHOICES))
+    trial.suggest_categorical("batch_size", list(BATCH_SIZE_CHOICES))
+    trial.suggest_categorical("optimizer", list(OPTIMIZER_CHOICES))
 
 
 def sample_config(space: SpaceFn, trial: optuna.Trial | optuna.trial.FixedTrial) -> dict[str, Any]:
@@ -194,12 +229,28 @@ def _import_file(path: Path, field: str) -> Any:
         raise ConfigError(field, f"cannot import {str(path)!r}")
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        with _folder_importable(path.parent):
+            spec.loader.exec_module(module)
     except KeyboardInterrupt:  # Ctrl-C, or code that acts as if it were: an interruption
         raise
     except BaseException as exc:  # the user's code, not ours (SystemExit too): report, don't exit
-        raise ConfigError(
-            field, f"importing {path.name} failed: {type(exc).__name__}: {exc}"
+        raise SearchSpaceCheckError(
+            path.name, LOADS, f"importing {path.name} failed: {type(exc).__name__}: {exc}", field
         ) from None
     sys.modules[name] = module
     return module
+
+
+@contextmanager
+def _folder_importable(folder: Path) -> Iterator[None]:
+    """``folder`` on the import path for the duration: appended, so that installed packages and
+    the standard library come first, and removed afterwards (unless it was there already)."""
+    entry = str(folder)
+    added = entry not in sys.path
+    if added:
+        sys.path.append(entry)
+    try:
+        yield
+    finally:
+        if added and entry in sys.path:
+            sys.path.remove(entry)

@@ -22,19 +22,19 @@ from automl_bench.testing import (
     check_search_space,
     search_space_checks,
 )
+from tests.repo_paths import FIXTURES, REPO
 
-REPO = Path(__file__).resolve().parent.parent
 BUILTIN = REPO / "search_spaces"
-BROKEN = Path(__file__).resolve().parent / "fixtures" / "broken_spaces"
+BROKEN = FIXTURES / "broken_spaces"
 ORDER = [
     "loads",
     "space_returns_constants",
+    "baseline_in_space",
     "parameter_names",
     "build_returns_module",
     "forward_gives_logits",
     "build_is_reproducible",
     "backward_reaches_parameters",
-    "baseline_in_space",
 ]
 
 
@@ -123,7 +123,8 @@ BROKEN_CASES = [
     (
         "baseline_outside.py",
         "baseline_in_space",
-        "the baseline's width=100 lies outside IntDistribution(high=64, log=True, low=16",
+        "the baseline's width=100 is outside the space: space suggests 'width' as an integer "
+        "from 16 to 64 (log scale)",
     ),
 ]
 
