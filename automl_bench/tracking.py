@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Any
 
 PARENT_TAG = "mlflow.parentRunId"
+# MLflow 3's UI opens an experiment on its GenAI "Traces" overview unless this tag says the
+# experiment holds training runs (the values its UI knows: genai_development,
+# custom_model_development); then it opens on the runs table.
+KIND_TAG = "mlflow.experimentKind"
+TRAINING_RUNS = "custom_model_development"
 
 # No network at run time: MLflow 3 sends usage telemetry unless told not to (the UI's server,
 # started from this process, inherits it).
@@ -38,6 +43,25 @@ class TrialRun:
     def ended(self) -> bool:
         """It ended on its own (FINISHED or FAILED): its trial is not to be run again."""
         return self.status in ("FINISHED", "FAILED")
+
+
+def tag_training_experiments(uri: str) -> list[str]:
+    """Tag every experiment in the store at ``uri`` that has no kind yet as training runs, so
+    the UI opens them on their runs (stores written before the tag was set); their names."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    tagged: list[str] = []
+    token: str | None = None
+    while True:
+        page = client.search_experiments(max_results=1000, page_token=token)
+        for found in page:
+            if KIND_TAG not in found.tags:
+                client.set_experiment_tag(found.experiment_id, KIND_TAG, TRAINING_RUNS)
+                tagged.append(found.name)
+        token = page.token
+        if not token:
+            return tagged
 
 
 def default_tracking_uri(output_dir: Path) -> str:
@@ -67,6 +91,8 @@ class Tracking:
             self.experiment_id = self.client.create_experiment(
                 experiment, artifact_location=artifact_root.resolve().as_uri()
             )
+        # new experiments and ones an older automl-bench created alike
+        self.client.set_experiment_tag(self.experiment_id, KIND_TAG, TRAINING_RUNS)
 
     def set_experiment_tags(self, tags: Mapping[str, Any]) -> None:
         for key, value in tags.items():
