@@ -1,4 +1,4 @@
-"""The command line: ``automl-bench run | validate | report | compare | ui``.
+"""The command line: ``automl-bench run | validate | check | report | compare | ui | init``.
 
 Bad input ends with one line naming the field and what is allowed, exit code 2, nothing written.
 """
@@ -9,12 +9,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from automl_bench.errors import ConfigError
 
 if TYPE_CHECKING:
+    from automl_bench.experiment import Prepared
     from automl_bench.report import ReportFiles
+    from automl_bench.schema import Summary
+    from automl_bench.testing import SpaceCheckResult
 
 EXIT_BAD_INPUT = 2
 EXIT_TRIALS_FAILED = 3  # the run finished and its results are written, but some trials failed
@@ -54,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
             )
             p.add_argument("--no-live", action="store_true", help="no live progress display")
             p.add_argument(
+                "--no-space-checks",
+                action="store_true",
+                help="start without the search-space checks (for a space that breaks the "
+                "contract on purpose, such as a test's)",
+            )
+            p.add_argument(
                 "--resume",
                 action="store_true",
                 help="carry on the unfinished run of this config (its driver was killed): "
@@ -82,21 +91,40 @@ def _parser() -> argparse.ArgumentParser:
     )
     ui.add_argument("--tracking-uri", default=None, help="a store other than runs/mlflow.db")
     ui.add_argument("--port", type=int, default=5000)
+    check = sub.add_parser(
+        "check",
+        help="run the conformance checks on a search-space file: one OK line, or one line "
+        "naming the check that failed (exit code 2)",
+    )
+    check.add_argument("space", type=Path, help="the search-space file (.py)")
+    check.add_argument(
+        "--task", required=True, help="a task, a meta-learning family or a folder task"
+    )
+    check.add_argument("--data-dir", default=None, help="a folder task's data folder")
+    check.add_argument("--seed", type=int, default=0, help="seeds the draws and torch (0)")
+    init = sub.add_parser("init", help="write a starter search space and a config that runs it")
+    init.add_argument("folder", type=Path, metavar="DIR", help="where (made if missing)")
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
     from automl_bench.experiment import prepare, run_experiment
+    from automl_bench.failures import run_failures
 
     prepared = prepare(args.config, args.overrides)
     if args.command == "validate":
+        checked = _check_config_spaces(prepared)
         plan = prepared.config.seed_plan
         more = f" at the first {plan.first} seeds, then added up to {plan.max}" if plan else ""
         print(
             f"{args.config}: valid; {len(prepared.studies)} studies, "
             f"up to {prepared.total_trials} trials{more}"
         )
+        for result in checked:
+            print(f"space {result.line()}")
         return 0
+    if not args.no_space_checks:
+        _check_config_spaces(prepared)
     resume = None
     if args.resume:
         from automl_bench.resume import load_state
@@ -114,11 +142,11 @@ def _run(args: argparse.Namespace) -> int:
         tracking_uri=args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
         live=not args.no_live and sys.stdout.isatty(),
     )
-    failed, trials = failed_trials(summary)
-    if failed:
+    count = run_failures(summary)
+    if count.failed:
         print(
-            f"automl-bench: {failed} of {trials} trials failed (their reasons: summary.json, "
-            f"methods.<m>.studies[].failures, and their MLflow runs); exit code "
+            f"automl-bench: {count.words()}; their reasons: summary.json, "
+            f"methods.<m>.studies[].failures, and their MLflow runs; exit code "
             f"{EXIT_TRIALS_FAILED}",
             file=sys.stderr,
         )
@@ -126,12 +154,22 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def failed_trials(summary: dict[str, Any]) -> tuple[int, int]:
-    """(failed trials, all trials) of a finished run: search trials and final trainings."""
-    studies = [s for m in summary["methods"].values() for s in m["studies"]]
-    failed = sum(len(s.get("failures", [])) for s in studies)
-    finals = sum(1 for s in studies if s.get("test_metric") is not None or s.get("failures"))
-    return failed, sum(int(s["trials"]) for s in studies) + finals
+def _check_config_spaces(prepared: Prepared) -> list[SpaceCheckResult]:
+    """The conformance checks on the config's spaces (automl_bench.testing.preflight)."""
+    from automl_bench.testing.preflight import check_spaces
+
+    primary = prepared.spaces[prepared.primary_space]
+    references = [s for name, s in prepared.spaces.items() if name != prepared.primary_space]
+    spaces = [("space", primary)] + [(f"reference_spaces.{i}", s) for i, s in enumerate(references)]
+    return check_spaces(spaces, prepared.config.task, prepared.config.data_dir)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from automl_bench.testing import check_search_space
+
+    result = check_search_space(args.space, args.task, data_dir=args.data_dir, seed=args.seed)
+    print(result.line())
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -149,19 +187,19 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _log_to_summary_run(
-    summary: dict[str, Any], files: ReportFiles, exp_dir: Path, uri: str | None
+    summary: Summary, files: ReportFiles, exp_dir: Path, uri: str | None
 ) -> str:
     """Log the report to the run's MLflow summary run; a store that is gone is said, not fatal."""
     from automl_bench.report import log_report
     from automl_bench.tracking import Tracking
 
-    uri = uri or str(summary.get("tracking_uri") or "")
+    uri = uri or summary.tracking_uri
     if not uri:
         return "MLflow: no tracking URI recorded; the report was not logged"
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
         return f"MLflow: {uri} is not here; the report was not logged (see --tracking-uri)"
-    tracking = Tracking(uri, str(summary["experiment"]), exp_dir.parent / "artifacts")
-    run_id = str(summary.get("summary_run_id") or "") or tracking.summary_run()
+    tracking = Tracking(uri, summary.experiment, exp_dir.parent / "artifacts")
+    run_id = summary.summary_run_id or tracking.summary_run()
     if not run_id:
         return "MLflow: the experiment has no summary run; the report was not logged"
     log_report(tracking, run_id, files, exp_dir)
@@ -190,7 +228,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    from automl_bench.tracking import default_tracking_uri
+    from automl_bench.tracking import default_tracking_uri, tag_training_experiments
 
     uri = args.tracking_uri
     if uri is None:
@@ -212,16 +250,28 @@ def _ui(args: argparse.Namespace) -> int:
         "--port",
         str(args.port),
     ]
+    tag_training_experiments(uri)  # a store from before the tag opens on its runs too
     print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri}", flush=True)
     # Become the MLflow server: a signal to this process (Ctrl-C, a job scheduler's TERM) then
     # reaches it and its workers, instead of leaving them running.
     os.execv(sys.executable, command)
 
 
+def _init(args: argparse.Namespace) -> int:
+    from automl_bench.starter import write_starter
+
+    starter = write_starter(args.folder)
+    print(f"wrote {starter.space} and {starter.config}")
+    print(f"check it: automl-bench validate {starter.config}")
+    print(f"run it:   automl-bench run {starter.config}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        commands = {"ui": _ui, "report": _report, "compare": _compare}
+        commands = {"ui": _ui, "report": _report, "compare": _compare, "init": _init}
+        commands["check"] = _check
         return commands.get(args.command, _run)(args)
     except ConfigError as exc:
         print(f"automl-bench: error: {exc}", file=sys.stderr)

@@ -34,6 +34,7 @@ def run_e2e(tmp: Path, repo_root: Path, run_cli: RunCli) -> dict[str, Any]:
         "deploy": {"batch_size": 64, "onnx": False, "constraints": {"max_params": MAX_PARAMS}},
         "output_dir": str(out),
     }
-    proc = run_cli(config, tmp, expect_rc=3)  # flaky_mlp's odd trials fail: exit code 3
+    # flaky_mlp's odd trials fail (exit code 3): it breaks the space contract on purpose
+    proc = run_cli(config, tmp, "--no-space-checks", expect_rc=3)
     summary = json.loads((out / "e2e" / "summary.json").read_text())
     return {"out": out, "stdout": proc.stdout, "stderr": proc.stderr, "summary": summary}
