@@ -1,15 +1,17 @@
-"""A trial run in-process with a collecting reporter: real training, a real CodeCarbon meter."""
+"""A trial run in-process with a collecting reporter: real training, metered by a scripted power
+source (a constant power, as CodeCarbon's ``constant`` mode); once, marked slow, by a real
+CodeCarbon meter."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import torch
 
-from automl_bench.cost.attribution import Holding
+from automl_bench.cost.attribution import Holding, Reading
 from automl_bench.cost.node_meter import NodeMeter
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.sources import CodeCarbonSource
@@ -25,8 +27,29 @@ PRICES = Prices(
 )
 
 
+class ThirtyWatts:
+    """A scripted node: 25 W of CPU and 5 W of RAM, whatever the load, on the real clock."""
+
+    measured: ClassVar[dict[str, str]] = {"cpu": "constant", "gpu": "none", "ram": "estimate"}
+
+    def __init__(self) -> None:
+        import time
+
+        self._time, self._last = time.monotonic, time.monotonic()
+
+    def read(self) -> Reading:
+        now = self._time()
+        seconds, self._last = now - self._last, now
+        return Reading(cpu_kwh=25 * seconds / 3.6e6, ram_kwh=5 * seconds / 3.6e6)
+
+
 @pytest.fixture(scope="module")
-def node_meter(tmp_path_factory: pytest.TempPathFactory) -> NodeMeter:
+def node_meter() -> NodeMeter:
+    return NodeMeter(ThirtyWatts(), 2.0)
+
+
+@pytest.fixture(scope="module")
+def codecarbon_meter(tmp_path_factory: pytest.TempPathFactory) -> NodeMeter:
     """A real CodeCarbon meter for the machine, started once (2-3 s)."""
     return NodeMeter(CodeCarbonSource("FRA", tmp_path_factory.mktemp("codecarbon")), 2.0)
 
@@ -34,6 +57,12 @@ def node_meter(tmp_path_factory: pytest.TempPathFactory) -> NodeMeter:
 @pytest.fixture()
 def meter(node_meter: NodeMeter) -> LocalWindowMeter:
     return LocalWindowMeter(node_meter, Holding(cpus=1.0))
+
+
+@pytest.fixture(params=["node_meter", pytest.param("codecarbon_meter", marks=pytest.mark.slow)])
+def any_meter(request: pytest.FixtureRequest) -> LocalWindowMeter:
+    """The scripted meter, and (slow) the real CodeCarbon one."""
+    return LocalWindowMeter(request.getfixturevalue(request.param), Holding(cpus=1.0))
 
 
 @pytest.fixture()
@@ -73,10 +102,10 @@ def _baseline(repo_root: Path) -> dict[str, Any]:
 
 
 def test_a_search_trial_reports_each_epoch_then_its_cost(
-    ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
+    ctx: TrialContext, any_meter: LocalWindowMeter, repo_root: Path
 ) -> None:
     job = TrialJob("random/seed=0", "random", 0, "search", "mlp", _baseline(repo_root))
-    reports = _run(job, replace(ctx, report_interval_s=0), meter)  # every epoch on its own
+    reports = _run(job, replace(ctx, report_interval_s=0), any_meter)  # every epoch on its own
     epochs, (closing, model_dir) = reports[:-1], reports[-1]
     assert [r["epoch"] for r, _ in epochs] == [1, 2]
     assert [[e["epoch"] for e in r["epoch_history"]] for r, _ in epochs] == [[1], [2]]
@@ -128,7 +157,7 @@ def test_a_final_training_is_tested_once_and_saves_its_model(
     # the inference phase: its own window, at the deployment batch size, priced per 1,000
     assert closing["inference_batch_size"] == 32
     assert closing["inference_predictions"] >= 32 and closing["inference_predictions"] % 32 == 0
-    assert 0.3 <= closing["inference_wall_s"] < 3
+    assert closing["inference_wall_s"] >= 0.3  # how far past: benchmarks/inference_window.py
     assert closing["inference_energy_kwh"] > 0
     per_1k = 1000 / closing["inference_predictions"]
     assert closing["inference_per_1k_energy_kwh"] == pytest.approx(

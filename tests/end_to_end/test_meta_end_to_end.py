@@ -15,6 +15,8 @@ ITERATIONS = 400
 LOG_EVERY = 50
 SEEDS = [0, 1]
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def sinusoid(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> dict[str, Any]:
