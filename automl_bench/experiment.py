@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from automl_bench.analysis.verdict import INCONCLUSIVE, VerdictSettings
+from automl_bench.analysis.verdict import VerdictSettings
 from automl_bench.config import ExperimentConfig, load_config, load_prices
 from automl_bench.cost.prices import Prices
 from automl_bench.cost.record import CostRecord
@@ -31,13 +30,15 @@ from automl_bench.methods.warmstart import WarmStart
 from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
 from automl_bench.resume import RunState, clear_state, interrupted, resumed_now, write_state
-from automl_bench.scoring import reference_method
+from automl_bench.scoring import reference_method, task_metric
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
+from automl_bench.study_record import StudyRecord
 from automl_bench.tasks.folders import FOLDER_TASKS
 from automl_bench.trial import FINAL, TrialContext, TrialJob
 
 if TYPE_CHECKING:
+    from automl_bench.schema import Summary
     from automl_bench.tracking import TrialRun
 
 
@@ -118,18 +119,6 @@ def plan_studies(
         for ref in references:
             studies.append(StudySpec(BASELINE, seed, ref, 0, label=f"{BASELINE}:{ref}"))
     return studies
-
-
-@dataclass
-class StudyRecord:
-    """What the driver knows about one study while it runs."""
-
-    spec: StudySpec
-    run_id: str
-    outcomes: list[TrialOutcome] = field(default_factory=list)
-    decide: CostRecord = field(default_factory=CostRecord)  # its sampler's work, in the driver
-    deploy: DeployRecord | str | None = None  # its final model's record, or why there is none
-    look: int = 0  # the look that ran it (``looks``): 0, the first seeds
 
 
 class _Recorder:
@@ -345,13 +334,14 @@ def run_experiment(
     tracking_uri: str | None = None,
     console: Console | None = None,
     live: bool = True,
-) -> dict[str, Any]:
+) -> Summary:
     """Run every study of ``prepared``, look by look (``looks``); returns the summary (also
-    written to runs/<experiment>/)."""
+    written to runs/<experiment>/summary.json)."""
+    from automl_bench.outputs import write_summary
     from automl_bench.report import log_report, write_report
     from automl_bench.report.build import PLOTS
+    from automl_bench.report.console import print_looks, print_table, print_verdicts
     from automl_bench.runner import ray_cluster
-    from automl_bench.summary import print_looks, print_table, print_verdicts, write_summary
 
     console = console or Console()
     started = time.monotonic()
@@ -368,7 +358,7 @@ def run_experiment(
     write_summary(summary, exp_dir, archive=False)
     clear_state(exp_dir)  # finished: nothing left to resume
     report = write_report(exp_dir, summary)
-    log_report(run.tracking, summary["summary_run_id"], report, exp_dir)
+    log_report(run.tracking, str(summary.summary_run_id), report, exp_dir)
     print_table(summary, console, exp_dir)
     print_verdicts(summary, console)
     print_looks(summary, console)
@@ -602,18 +592,23 @@ def _measure_deployments(run: _Run, keys: set[str]) -> None:
             run.recorder.annotate(trial_id, {}, {"deploy_error": found})
 
 
-def _summary_now(run: _Run, node_totals: Mapping[str, Any]) -> dict[str, Any]:
-    from automl_bench.summary import build_summary
+def _summary_now(run: _Run, node_totals: Mapping[str, Any]) -> Summary:
+    from automl_bench.schema import Budget
+    from automl_bench.summary import Metering, RunFacts, Scoring, build_summary
 
+    config = run.prepared.config
     hw, libs, revision = run.provenance
     first, last = run.recorder.first_start, run.recorder.last_end
-    return build_summary(
-        run.prepared,
-        list(run.studies.values()),
+    facts = RunFacts(
+        experiment=config.experiment,
+        task=config.task,
+        space=run.prepared.primary_space,
         created=run.created.isoformat(),
         code_revision=revision,
         hardware=hw,
         versions=libs,
+        budget=Budget(trials=config.trials, epochs=config.epochs),
+        deploy=config.deploy.model_dump(),
         wall_s=time.monotonic() - run.started,
         trials_wall_s=last - first if first is not None and last is not None else 0.0,
         tracking_uri=run.uri,
@@ -622,10 +617,12 @@ def _summary_now(run: _Run, node_totals: Mapping[str, Any]) -> dict[str, Any]:
             "cpus": run.cluster.cpus,
             "gpus": run.cluster.gpus,
         },
-        node_totals=node_totals,
-        deploy_cost=run.deploy_cost,
-        metering=run.metering,
     )
+    scoring = Scoring(
+        task_metric(config.task), reference_method(config.task), config.search.cost_objective
+    )
+    metering = Metering(node_totals, run.prepared.prices, run.metering, run.deploy_cost)
+    return build_summary(facts, list(run.studies.values()), scoring, metering)
 
 
 def _interim_verdicts(run: _Run) -> dict[str, dict[str, Any]]:
@@ -637,10 +634,25 @@ def _interim_verdicts(run: _Run) -> dict[str, dict[str, Any]]:
     return verdicts(rows, verdict_settings(run.prepared.config))
 
 
-def _finish(run: _Run, looks: Looks) -> dict[str, Any]:
-    """The summary, results.csv and trials.jsonl, the verdict read back from them, and the
-    MLflow parent and summary runs closed."""
-    from automl_bench.analysis.experiment import analyse
+def _run_warnings(run: _Run) -> list[str]:
+    """What the figures leave out: nodes lost during the run, and drivers killed before."""
+    warnings = [
+        f"node {node_id} was lost during the run: its meter went with it, so what it "
+        "spent (the lost trials' partial work included) is not in these figures"
+        for node_id in run.meters.lost  # its trials were run again elsewhere (Tune's retries)
+    ]
+    if run.state.resumed:
+        warnings.append(
+            f"the run was resumed {len(run.state.resumed)} time(s) after its driver was "
+            "killed: each trial's cost is whole, but the node totals (and the idle and "
+            "overhead line) cover the last driver only, and the trials its predecessors "
+            "had running when killed were paid for and lost"
+        )
+    return warnings
+
+
+def _write_long_results(run: _Run, summary: Summary) -> None:
+    """results.csv (with the constant predictor's rows) and trials.jsonl."""
     from automl_bench.results import (
         constant_rows,
         result_rows,
@@ -648,35 +660,15 @@ def _finish(run: _Run, looks: Looks) -> dict[str, Any]:
         write_results,
         write_trials,
     )
-    from automl_bench.summary import archive_previous, fold_analysis
     from automl_bench.tasks import get_task
     from automl_bench.tasks.constant import constant_scores
 
     config = run.prepared.config
-    summary = _summary_now(run, run.meters.totals())
-    warnings = summary["cost"]["warnings"]
-    for node_id in run.meters.lost:  # its trials were run again elsewhere (Tune's retries)
-        warnings.append(
-            f"node {node_id} was lost during the run: its meter went with it, so what it "
-            "spent (the lost trials' partial work included) is not in these figures"
-        )
-    if run.state.resumed:
-        summary["resumed"] = run.state.resumed
-        warnings.append(
-            f"the run was resumed {len(run.state.resumed)} time(s) after its driver was "
-            "killed: each trial's cost is whole, but the node totals (and the idle and "
-            "overhead line) cover the last driver only, and the trials its predecessors "
-            "had running when killed were paid for and lost"
-        )
-    if config.seed_plan is not None:
-        summary["looks"] = {**looks.to_dict(), "benchmark": benchmark_cost(summary)}
-    # results in long format, and the verdict read back from them alone
-    archive_previous(run.exp_dir)
     # a meta-learning family has no constant predictor (its tasks are drawn, not one set)
     constant = (
         []
         if config.task in META_FAMILIES
-        else constant_scores(get_task(config.task, config.data_dir), summary["seeds"], run.cache)
+        else constant_scores(get_task(config.task, config.data_dir), summary.seeds, run.cache)
     )
     write_results(
         result_rows(summary) + constant_rows(summary, constant), run.exp_dir / "results.csv"
@@ -685,25 +677,47 @@ def _finish(run: _Run, looks: Looks) -> dict[str, Any]:
         trial_lines(config.experiment, run.studies.values(), run.recorder.times),
         run.exp_dir / "trials.jsonl",
     )
+
+
+def _finish(run: _Run, looks: Looks) -> Summary:
+    """The summary, results.csv and trials.jsonl, the verdict read back from them, and the
+    MLflow parent and summary runs closed."""
+    from automl_bench.analysis.experiment import analyse, with_analysis
+    from automl_bench.files import archive_previous
+    from automl_bench.schema import LooksBlock
+    from automl_bench.schema import VerdictSettings as SettingsRecord
+    from automl_bench.summary_runs import close_parent_runs, log_summary_run
+
+    config = run.prepared.config
+    summary = _summary_now(run, run.meters.totals())
+    cost = summary.cost.model_copy(update={"warnings": summary.cost.warnings + _run_warnings(run)})
+    summary = summary.model_copy(update={"cost": cost, "resumed": run.state.resumed or None})
+    if config.seed_plan is not None:
+        block = {**looks.to_dict(), "benchmark": benchmark_cost(summary)}
+        summary = summary.model_copy(update={"looks": LooksBlock.model_validate(block)})
+    archive_previous(run.exp_dir)
+    _write_long_results(run, summary)  # results in long format; the verdict reads them alone
     settings = verdict_settings(config)
-    fold_analysis(summary, analyse(run.exp_dir, settings))
-    summary["verdict_settings"] = asdict(settings)
-    _close_parent_runs(run.tracking, summary, run.studies)
-    summary["summary_run_id"] = _log_summary_run(run.tracking, summary, run.common_tags)
-    return summary
+    summary = with_analysis(summary, analyse(run.exp_dir, settings))
+    summary = summary.model_copy(
+        update={"verdict_settings": SettingsRecord.model_validate(asdict(settings))}
+    )
+    close_parent_runs(run.tracking, summary, run.studies)
+    run_id = log_summary_run(run.tracking, summary, run.common_tags)
+    return summary.model_copy(update={"summary_run_id": run_id})
 
 
-def benchmark_cost(summary: Mapping[str, Any]) -> dict[str, Any]:
+def benchmark_cost(summary: Summary) -> dict[str, Any]:
     """What deciding cost: every study's search and final training, and the part spent on the
     seeds added after the first look. This is the benchmark's own cost, not a method's."""
     every, added = CostRecord(), CostRecord()
     seeds: dict[str, int] = {}
-    for label, method in summary["methods"].items():
-        seeds[label] = len(method["studies"])
-        for study in method["studies"]:
-            spent = CostRecord.from_dict(study["search"]) + CostRecord.from_dict(study["final"])
+    for label, method in summary.methods.items():
+        seeds[label] = len(method.studies)
+        for study in method.studies:
+            spent = study.search.record() + study.final.record()
             every = every + spent
-            if study.get("look", 0) > 0:
+            if study.look > 0:
                 added = added + spent
     return {"seeds": seeds, "all_seeds": every.to_dict(), "added_seeds": added.to_dict()}
 
@@ -816,132 +830,6 @@ def _fit_concurrency(cpus: float, gpus: float, cpus_per_trial: float, gpus_per_t
     if gpus_per_trial > 0:
         fits = min(fits, int(gpus // gpus_per_trial))
     return max(1, fits)
-
-
-def _close_parent_runs(
-    tracking: Any, summary: dict[str, Any], studies: dict[str, StudyRecord]
-) -> None:
-    """Each study's totals per phase on its parent run: ``search_energy_kwh``, ``final_usd``...,
-    its ``test_<metric>`` / ``val_<metric>``, and a meta-learning study's ``meta_*`` figures
-    (``meta_seconds_per_iteration``, ``test_mse_5step``...)."""
-    from automl_bench.analysis.metrics import summary_metric
-    from automl_bench.summary import meta_metrics
-
-    metric = summary_metric(summary)
-    for label, method in summary["methods"].items():
-        for study in method["studies"]:
-            record = studies[f"{label}/seed={study['seed']}"]
-            metrics: dict[str, float] = {"trials": study["trials"], "failed": study["failed"]}
-            if study["test_metric"] is not None:
-                metrics[metric.test_key] = study["test_metric"]
-            if study["val_metric"] is not None:
-                metrics[metric.val_key] = study["val_metric"]
-            metrics.update(meta_metrics(study.get("meta"), metric))
-            costs = {phase: CostRecord.from_dict(study[phase]) for phase in _PARENT_PHASES}
-            for phase, cost in costs.items():
-                metrics.update(cost.to_metrics(f"{phase}_"))
-            metrics.update((costs["search"] + costs["final"]).to_metrics())
-            status = "FINISHED" if study["test_metric"] is not None else "FAILED"
-            tags = {"best_config": json.dumps(study["best_config"])} if study["best_config"] else {}
-            tags.update((costs["search"] + costs["final"]).to_tags())
-            if isinstance(record.deploy, DeployRecord):
-                metrics.update(record.deploy.to_metrics())
-                tags.update(record.deploy.to_tags())
-            elif record.deploy is not None:
-                tags["deploy_error"] = record.deploy
-            tracking.end_run(record.run_id, status, metrics, None, tags)
-
-
-_PARENT_PHASES = ("search", "decide", "final", "inference", "inference_per_1k")
-
-
-def _log_summary_run(tracking: Any, summary: dict[str, Any], tags: dict[str, str]) -> str:
-    """The experiment's summary run (tag ``level=experiment``): totals per phase, idle /
-    overhead, what the nodes used, and the verdict per method as ``verdict/<method>/...``
-    metrics; the report is logged to it as artifacts. Returns its id."""
-    cost = summary["cost"]
-    metrics: dict[str, float] = {}
-    for line in ("search", "final", "inference", "deploy", "idle", "node"):
-        metrics.update(CostRecord.from_dict(cost[line]).to_metrics(f"{line}_"))
-    metrics["attributed_plus_idle_over_node"] = cost["attribution"]["ratio"]
-    from automl_bench.analysis.metrics import summary_metric
-    from automl_bench.summary import meta_metrics
-
-    metric = summary_metric(summary)
-    # the improvement over the reference in the metric's unit: delta_points for accuracy
-    delta_name = f"delta_{metric.unit.lower().replace(' ', '_')}"
-    verdict_tags = {}
-    for label, method in summary["methods"].items():
-        name = label.replace(":", "-")
-        metrics.update(
-            {f"meta/{name}/{k}": v for k, v in meta_metrics(method.get("meta"), metric).items()}
-        )
-        verdict = method.get("verdict")
-        if not verdict:
-            continue
-        verdict_tags[f"verdict/{name}"] = f"{verdict['call']}: {verdict['reason']}"[:5000]
-        if "delta_points" in verdict:
-            metrics[f"verdict/{name}/{delta_name}"] = verdict["delta_points"]["estimate"]
-            ci = verdict["delta_points"]["ci95"]
-            if ci:  # the seed interval, as everywhere else (an unbounded end is left out)
-                ends = {"_low": ci[0], "_high": ci[1]}
-                metrics.update(
-                    {f"verdict/{name}/{delta_name}{k}": v for k, v in ends.items() if _finite(v)}
-                )
-            metrics[f"verdict/{name}/probability_of_improvement"] = verdict[
-                "probability_of_improvement"
-            ]
-            n_star = verdict["break_even_predictions"]["estimate"]
-            if n_star != float("inf"):
-                metrics[f"verdict/{name}/break_even_predictions"] = n_star
-        score = method.get("normalised_score")
-        if score:
-            metrics[f"verdict/{name}/normalised_score"] = score["estimate"]
-    ratios = (summary.get("meta_ratios") or {}).get("second_over_first_order") or {}
-    for key in ("time_per_iteration", "peak_memory"):
-        if isinstance(ratios.get(key), int | float):
-            metrics[f"meta/maml_over_fomaml/{key}"] = ratios[key]
-    prices = cost["prices"]
-    run_id = tracking.start_run(
-        name=f"{summary['experiment']} summary",
-        tags={
-            **tags,
-            "level": "experiment",
-            **verdict_tags,
-            **{f"price_{k}": v for k, v in prices["sources"].items()},
-            **CostRecord.from_dict(cost["node"]).to_tags(),
-        },
-        params={k: v for k, v in prices.items() if k != "sources"},
-    )
-    tracking.end_run(run_id, "FINISHED", metrics, look_history(summary, delta_name), None)
-    return str(run_id)
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)
-
-
-def look_history(
-    summary: Mapping[str, Any], delta_name: str
-) -> list[tuple[int, Mapping[str, float]]] | None:
-    """Per look (the step), each judged method's improvement with its interval's ends and
-    whether its call was decided: ``look/<method>/delta_points`` (``_low``, ``_high``),
-    ``look/<method>/decided`` and ``look/<method>/seeds``. None for a fixed list of seeds."""
-    looks = summary.get("looks")
-    if not looks:
-        return None
-    history: list[tuple[int, Mapping[str, float]]] = []
-    for look in looks["looks"]:
-        values: dict[str, float] = {}
-        for label, delta in look["delta"].items():
-            name = f"look/{label.replace(':', '-')}"
-            values[f"{name}/{delta_name}"] = delta["estimate"]
-            ends = dict(zip(("_low", "_high"), delta["ci95"] or (), strict=False))
-            values.update({f"{name}/{delta_name}{k}": v for k, v in ends.items() if _finite(v)})
-            values[f"{name}/seeds"] = delta["n"]
-            values[f"{name}/decided"] = float(look["calls"][label] != INCONCLUSIVE)
-        history.append((int(look["look"]), values))
-    return history
 
 
 __all__ = ["Prepared", "plan_studies", "prepare", "run_experiment"]

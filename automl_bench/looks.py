@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from automl_bench.analysis.verdict import INCONCLUSIVE
+
+if TYPE_CHECKING:
+    from automl_bench.schema import Summary
 
 EVERY_CALL_DECIDED = "every call decided"
 MAX_SEEDS = "max seeds reached"
@@ -126,26 +129,26 @@ class Looks:
         }
 
 
-def looks_words(summary: Mapping[str, Any]) -> str | None:
+def looks_words(summary: Summary) -> str | None:
     """A run that added seeds until decided: how far it went, why it stopped, and what finding
     out cost (the benchmark's own cost); None for a fixed list of seeds."""
-    looks = summary.get("looks")
-    if not looks:
+    looks = summary.looks
+    if looks is None:
         return None
-    bench = looks["benchmark"]
-    seeds = ", ".join(f"{label} {n}" for label, n in bench["seeds"].items())
-    every, added = bench["all_seeds"], bench["added_seeds"]
-    node = summary.get("cost", {}).get("node") or every
-    limits = [f"max {looks['max_seeds']} seeds"]
-    if looks.get("max_energy_kwh") is not None:
-        limits.append(f"{looks['max_energy_kwh']:g} kWh")
-    if looks.get("max_wall_s") is not None:
-        limits.append(f"{looks['max_wall_s']:g} s")
+    bench = looks.benchmark
+    seeds = ", ".join(f"{label} {n}" for label, n in bench.seeds.items())
+    every, added = bench.all_seeds, bench.added_seeds
+    node = summary.cost.node
+    limits = [f"max {looks.max_seeds} seeds"]
+    if looks.max_energy_kwh is not None:
+        limits.append(f"{looks.max_energy_kwh:g} kWh")
+    if looks.max_wall_s is not None:
+        limits.append(f"{looks.max_wall_s:g} s")
     return (
-        f"Seeds added until decided: {len(looks['looks'])} looks, stopped: {looks['stopped']} "
+        f"Seeds added until decided: {len(looks.looks)} looks, stopped: {looks.stopped} "
         f"(limits: {', '.join(limits)}). Seeds per method: {seeds}. Finding out took "
-        f"{summary.get('wall_s', 0.0):.0f} s; the nodes used {node['energy_kwh']['total']:.3g} kWh "
-        f"(USD {node['usd']:.3g}) in all, the studies' training {every['energy_kwh']['total']:.3g} "
-        f"kWh, of which the seeds added after the first look {added['energy_kwh']['total']:.3g} "
-        f"kWh (USD {added['usd']:.3g})."
+        f"{summary.wall_s:.0f} s; the nodes used {node.energy_kwh.total:.3g} kWh "
+        f"(USD {node.usd:.3g}) in all, the studies' training {every.energy_kwh.total:.3g} "
+        f"kWh, of which the seeds added after the first look {added.energy_kwh.total:.3g} "
+        f"kWh (USD {added.usd:.3g})."
     )

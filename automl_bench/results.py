@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from automl_bench.analysis.metrics import infer_metric, summary_metric
-from automl_bench.cost.record import CostRecord
+from automl_bench.analysis.metrics import infer_metric
+from automl_bench.failures import FailureCount, recorded_failures
+from automl_bench.files import atomic_write
 from automl_bench.metric import ACCURACY, Metric
-from automl_bench.summary import atomic_write
+from automl_bench.schema import Study, Summary
 from automl_bench.tasks.constant import CONSTANT, ConstantScore
 
 # Per phase, the cost columns of a results row: <phase>_<figure>.
@@ -44,6 +45,8 @@ COLUMNS = (
     "val_metric",
     "trials",
     "failed",
+    "final_trainings",
+    "final_failed",
     "stopped",
     *(f"{phase}_{figure}" for phase in PHASES for figure in COST_FIGURES),
     "measured",
@@ -60,78 +63,89 @@ COLUMNS = (
 )
 
 
-def result_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _provenance(summary: Summary) -> dict[str, Any]:
+    return {
+        "code_revision": summary.code_revision,
+        "versions": json.dumps(summary.versions, sort_keys=True),
+        "created": summary.created,
+    }
+
+
+def _deploy_columns(study: Study) -> dict[str, Any]:
+    deploy = study.deploy
+    if deploy is None:
+        return {"deploy_feasible": None, "deploy_broken": ""}
+    return {
+        "deploy_feasible": deploy.feasible,
+        "deploy_broken": "; ".join(deploy.broken),
+        "deploy_params": deploy.params,
+        "deploy_flops": deploy.flops,
+        "deploy_latency_ms_p95_cpu": deploy.cpu.latency_ms_p95 if deploy.cpu else None,
+        "deploy_latency_ms_p95_cuda": deploy.cuda.latency_ms_p95 if deploy.cuda else None,
+    }
+
+
+def study_row(summary: Summary, label: str, study: Study) -> dict[str, Any]:
+    """One (method, seed) row: what the study scored, ran, spent and deploys."""
+    row: dict[str, Any] = {
+        "experiment": summary.experiment,
+        "task": summary.task,
+        "space": study.space,
+        "method": label,
+        "seed": study.seed,
+        "look": study.look,
+        "status": "ok" if study.test_metric is not None else "failed",
+        "metric": summary.metric,
+        "test_metric": study.test_metric,
+        "val_metric": study.val_metric,
+        **recorded_failures(study).to_record(),  # trials, failed, final_trainings, ...
+        "stopped": study.stopped,
+        "measured": json.dumps(study.final.measured, sort_keys=True),
+        **_deploy_columns(study),
+        "best_config": json.dumps(study.best_config, sort_keys=True),
+        **_provenance(summary),
+    }
+    for phase in PHASES:
+        cost = study.cost(phase).record()
+        for figure in COST_FIGURES:
+            row[f"{phase}_{figure}"] = float(getattr(cost, figure))
+    return row
+
+
+def result_rows(summary: Summary) -> list[dict[str, Any]]:
     """One row per (method, seed) of an experiment's summary."""
-    rows = []
-    metric = summary_metric(summary).name
-    for label, method in summary["methods"].items():
-        for study in method["studies"]:
-            deploy = study.get("deploy") or {}
-            row: dict[str, Any] = {
-                "experiment": summary["experiment"],
-                "task": summary["task"],
-                "space": study["space"],
-                "method": label,
-                "seed": study["seed"],
-                "look": study.get("look", 0),
-                "status": "ok" if study["test_metric"] is not None else "failed",
-                "metric": metric,
-                "test_metric": study["test_metric"],
-                "val_metric": study["val_metric"],
-                "trials": study["trials"],
-                "failed": study["failed"],
-                "stopped": study.get("stopped", 0),
-                "measured": json.dumps(study["final"]["measured"], sort_keys=True),
-                "deploy_feasible": deploy.get("feasible"),
-                "deploy_broken": "; ".join(deploy.get("broken", [])),
-                "deploy_params": deploy.get("params"),
-                "deploy_flops": deploy.get("flops"),
-                "deploy_latency_ms_p95_cpu": (deploy.get("cpu") or {}).get("latency_ms_p95"),
-                "deploy_latency_ms_p95_cuda": (deploy.get("cuda") or {}).get("latency_ms_p95"),
-                "best_config": json.dumps(study["best_config"], sort_keys=True),
-                "code_revision": summary["code_revision"],
-                "versions": json.dumps(summary["versions"], sort_keys=True),
-                "created": summary["created"],
-            }
-            for phase in PHASES:
-                cost = CostRecord.from_dict(study[phase])
-                for figure in COST_FIGURES:
-                    row[f"{phase}_{figure}"] = float(getattr(cost, figure))
-            rows.append(row)
-    return rows
+    return [
+        study_row(summary, label, study)
+        for label, method in summary.methods.items()
+        for study in method.studies
+    ]
 
 
-def constant_rows(
-    summary: Mapping[str, Any], scores: Iterable[ConstantScore]
-) -> list[dict[str, Any]]:
+def constant_rows(summary: Summary, scores: Iterable[ConstantScore]) -> list[dict[str, Any]]:
     """The constant predictor's row per seed: its accuracy, no trials, nothing spent; its look
     is the one that first ran that seed."""
     first_look: dict[int, int] = {}
-    for method in summary["methods"].values():
-        for study in method["studies"]:
-            seed, look = study["seed"], study.get("look", 0)
-            first_look[seed] = min(look, first_look.get(seed, look))
+    for method in summary.methods.values():
+        for study in method.studies:
+            first_look[study.seed] = min(study.look, first_look.get(study.seed, study.look))
     rows = []
     for score in scores:
         row: dict[str, Any] = {
-            "experiment": summary["experiment"],
-            "task": summary["task"],
+            "experiment": summary.experiment,
+            "task": summary.task,
             "space": "",
             "method": CONSTANT,
             "seed": score.seed,
             "look": first_look.get(score.seed, 0),
             "status": "ok",
-            "metric": summary_metric(summary).name,
+            "metric": summary.metric,
             "test_metric": score.test_metric,
             "val_metric": score.val_metric,
-            "trials": 0,
-            "failed": 0,
+            **FailureCount().to_record(),
             "stopped": 0,
             "measured": "{}",
             "best_config": json.dumps({"predicts": score.predicts}),
-            "code_revision": summary["code_revision"],
-            "versions": json.dumps(summary["versions"], sort_keys=True),
-            "created": summary["created"],
+            **_provenance(summary),
         }
         row.update({f"{p}_{f}": 0.0 for p in PHASES for f in COST_FIGURES})
         rows.append(row)
@@ -162,7 +176,7 @@ def read_results(path: Path | str) -> list[dict[str, Any]]:
                     row[key] = None
                 elif key in numeric:
                     row[key] = float(text)
-                elif key in ("seed", "look", "trials", "failed", "stopped"):
+                elif key in ("seed", "look", "stopped", *FailureCount().to_record()):
                     row[key] = int(text)
                 elif key == "deploy_feasible":
                     row[key] = text == "True"

@@ -9,8 +9,8 @@
   seeds are added until a call is decided (optional stopping), and it holds at a fixed number
   of seeds as well. It is built at ``ALPHA`` = 2.5 % under the Gaussian model, so that it still
   holds 95 % on skewed differences (lognormal, two-point mixtures; simulated in
-  tests/analysis/test_seed_interval_coverage.py). It is bounded from 3 seeds on; with 2 it is the whole
-  feasible range. Every interval is clipped to what its quantity can take (an accuracy to
+  tests/analysis/test_seed_interval_coverage.py). It is bounded from 3 seeds on; with 2 it is
+  the whole feasible range. Every interval is clipped to what its quantity can take (an accuracy to
   [0, 100] %, a difference of accuracies to [-100, 100] points): the true mean lies in that
   range, so clipping keeps the coverage.
 - A cost ratio (method / baseline): the seed interval of the log ratios, back-transformed: a
@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 ALPHA = 0.025  # the Gaussian-model error rate the seed interval is built at (see above)
 PRIOR_PRECISION = 0.2  # c: the mixture's prior on the standardised mean is N(0, 1 / c**2)
@@ -95,6 +96,25 @@ def seed_interval(values: Sequence[float], bounds: tuple[float, float] = UNBOUND
     low, high = max(bounds[0], mean - half), min(bounds[1], mean + half)
     return Interval(mean, low, high, SEED_METHOD, len(values))
 
+
+def mean_ci(values: Sequence[float], bounds: tuple[float, float] = UNBOUNDED) -> dict[str, Any]:
+    """A mean over seeds as the summary keeps it: n, mean, sample std and the seed interval of
+    the mean, clipped to ``bounds``; no interval below 2 values. The interval's method is named
+    with it (``interval``)."""
+    n = len(values)
+    if n == 0:
+        return {"n": 0, "mean": None, "std": None, "ci95": None, "interval": None}
+    interval = seed_interval(values, bounds)
+    std = _mean_std(values)[1]
+    if not interval.has_interval:
+        return {"n": n, "mean": interval.estimate, "std": None, "ci95": None, "interval": None}
+    return {
+        "n": n,
+        "mean": interval.estimate,
+        "std": std,
+        "ci95": [interval.low, interval.high],
+        "interval": interval.method,
+    }
 
 def seeds_to_decide(values: Sequence[float], edge: float, horizon: int) -> int | None:
     """How many more seeds would likely put the seed interval wholly on one side of ``edge``,

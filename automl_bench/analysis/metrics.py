@@ -1,7 +1,7 @@
 """Which metric and which reference method an experiment's files speak of, and how to print them.
 
-A summary says it with ``"metric"`` (the name), ``"direction"``, ``"metric_unit"``,
-``"metric_scale"`` and ``"reference_method"``; results.csv with its ``metric`` and ``task``
+A summary says it with its ``metric`` (the name), ``direction``, ``metric_unit``,
+``metric_scale`` and ``reference_method``; results.csv with its ``metric`` and ``task``
 columns. Files written before these existed are accuracy experiments against ``baseline``.
 Every comparison works on the improvement (``Metric.improvement``: positive is better, in the
 metric's unit); tables print a difference in the metric's own sense ("Δ points": method -
@@ -13,10 +13,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from automl_bench.metric import ACCURACY, BASELINE, MSE, Metric
 from automl_bench.scoring import reference_method, task_metric
+
+if TYPE_CHECKING:
+    from automl_bench.schema import Summary
 
 KNOWN: dict[str, Metric] = {m.name: m for m in (ACCURACY, MSE)}
 
@@ -39,28 +42,10 @@ def metric_named(
     )
 
 
-def summary_fields(metric: Metric, reference: str) -> dict[str, Any]:
-    """The summary's top-level keys saying what it is scored by and against what."""
-    return {
-        "metric": metric.name,
-        "direction": metric.direction,
-        "metric_unit": metric.unit,
-        "metric_scale": metric.scale,
-        "reference_method": reference,
-    }
-
-
-def summary_metric(summary: Mapping[str, Any]) -> Metric:
-    name = summary.get("metric", ACCURACY.name)
-    if isinstance(name, Mapping):  # {"name", "direction", "scale", "unit"}
-        return metric_named(
-            str(name.get("name", ACCURACY.name)),
-            name.get("direction"),
-            name.get("scale"),
-            name.get("unit"),
-        )
+def summary_metric(summary: Summary) -> Metric:
+    """The metric a summary is scored by, as it says it."""
     return metric_named(
-        str(name), summary.get("direction"), summary.get("metric_scale"), summary.get("metric_unit")
+        summary.metric, summary.direction, summary.metric_scale, summary.metric_unit
     )
 
 
@@ -69,8 +54,8 @@ def the_reference(reference: str) -> str:
     return f"the {reference}" if reference == BASELINE else reference
 
 
-def summary_reference(summary: Mapping[str, Any]) -> str:
-    return str(summary.get("reference_method") or BASELINE)
+def summary_reference(summary: Summary) -> str:
+    return summary.reference_method
 
 
 def rows_metric(rows: Iterable[Mapping[str, Any]]) -> Metric:

@@ -4,19 +4,20 @@ logged as artifacts of the experiment's summary run in MLflow."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from automl_bench.analysis.experiment import RESULTS, TRIALS, analyse
+from automl_bench.analysis.experiment import RESULTS, TRIALS, analyse, with_analysis
 from automl_bench.analysis.verdict import VerdictSettings
 from automl_bench.errors import ConfigError
+from automl_bench.files import atomic_write
 from automl_bench.report.html import render_html
 from automl_bench.report.markdown import render_markdown
 from automl_bench.report.plots import write_plots
 from automl_bench.report.tables import tables
-from automl_bench.summary import atomic_write, fold_analysis
+from automl_bench.schema import Summary
+from automl_bench.schema import load_summary as read_summary
 
 HTML, MARKDOWN, PLOTS = "report.html", "report.md", "plots"
 
@@ -46,20 +47,16 @@ def experiment_dir(name_or_path: str | Path, runs_dir: Path = Path("runs")) -> P
     return folder
 
 
-def load_summary(exp_dir: Path) -> dict[str, Any]:
-    """summary.json with its analysis recomputed from results.csv and trials.jsonl."""
-    try:
-        summary: dict[str, Any] = json.loads((exp_dir / "summary.json").read_text())
-        settings = VerdictSettings(**summary.get("verdict_settings", {}))
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            "EXPERIMENT", f"{exp_dir / 'summary.json'} is not readable: {exc}"
-        ) from None
-    fold_analysis(summary, analyse(exp_dir, settings))
-    return summary
+def load_summary(exp_dir: Path) -> Summary:
+    """summary.json with its analysis recomputed from results.csv and trials.jsonl, with the
+    verdict settings the run used."""
+    summary = read_summary(exp_dir / "summary.json")
+    settings = summary.verdict_settings
+    used = VerdictSettings(**settings.model_dump()) if settings else VerdictSettings()
+    return with_analysis(summary, analyse(exp_dir, used))
 
 
-def write_report(exp_dir: Path, summary: dict[str, Any] | None = None) -> ReportFiles:
+def write_report(exp_dir: Path, summary: Summary | None = None) -> ReportFiles:
     """Write the report's files into ``exp_dir``; ``summary``: the run's own (else read back)."""
     summary = summary if summary is not None else load_summary(exp_dir)
     plots = write_plots(summary, exp_dir / PLOTS)

@@ -3,10 +3,9 @@ method), each recomputed from its own results.csv; written as Markdown and self-
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from automl_bench.analysis.metrics import (
     delta_header,
@@ -15,42 +14,39 @@ from automl_bench.analysis.metrics import (
     value_header,
     value_sd,
 )
+from automl_bench.files import atomic_write
 from automl_bench.report.html import STYLE
 from automl_bench.report.markdown import markdown_table
 from automl_bench.report.tables import TextTable, delta_text, interval_text, number_text
-from automl_bench.summary import atomic_write
+from automl_bench.schema import Method, Summary
 
 
-def compare_table(summaries: Sequence[Mapping[str, Any]]) -> TextTable:
+def _compare_row(summary: Summary, label: str, m: Method) -> tuple[str, ...]:
+    metric = summary_metric(summary)
+    verdict, score = m.verdict, m.normalised_score
+    delta = verdict.delta_points if verdict else None
+    training = m.cost.training()
+    reference = label == summary_reference(summary) and delta is None
+    return (
+        summary.experiment,
+        summary.task,
+        label,
+        str(m.test_metric.n),
+        value_sd(metric, m.test_metric.mean, m.test_metric.std),
+        "(reference)" if reference else delta_text(metric, delta),
+        interval_text(score.estimate, score.ci95, ".2f") if score else "-",
+        number_text(training.energy_kwh),
+        number_text(training.usd),
+        verdict.call if verdict else "(reference)",
+    )
+
+
+def compare_table(summaries: Sequence[Summary]) -> TextTable:
     """Values and Δ in each experiment's own metric (accuracy %, or MSE); the headers name it
     where every experiment has the same one."""
-    rows = []
     metrics = {summary_metric(s) for s in summaries}
     one = next(iter(metrics)) if len(metrics) == 1 else None
-    for summary in summaries:
-        metric = summary_metric(summary)
-        reference = summary_reference(summary)
-        for label, m in summary["methods"].items():
-            verdict = m.get("verdict", {})
-            delta = verdict.get("delta_points")
-            score = m.get("normalised_score")
-            search, final = m["cost"]["search"], m["cost"]["final"]
-            rows.append(
-                (
-                    summary["experiment"],
-                    summary["task"],
-                    label,
-                    str(m["test_metric"]["n"]),
-                    value_sd(metric, m["test_metric"]["mean"], m["test_metric"]["std"]),
-                    "(reference)"
-                    if label == reference and not delta
-                    else delta_text(metric, delta),
-                    interval_text(score["estimate"], score["ci95"], ".2f") if score else "-",
-                    number_text(search["energy_kwh"]["total"] + final["energy_kwh"]["total"]),
-                    number_text(search["usd"] + final["usd"]),
-                    verdict.get("call", "(reference)" if not verdict else "-"),
-                )
-            )
+    rows = [_compare_row(s, label, m) for s in summaries for label, m in s.methods.items()]
     return TextTable(
         "compare",
         "Experiments side by side",
@@ -76,14 +72,14 @@ def compare_table(summaries: Sequence[Mapping[str, Any]]) -> TextTable:
 
 
 def write_comparison(
-    summaries: Sequence[Mapping[str, Any]], out_dir: Path
+    summaries: Sequence[Summary], out_dir: Path
 ) -> tuple[Path, Path, TextTable]:
     """compare-<a>-<b>....md and .html under ``out_dir``."""
     table = compare_table(summaries)
-    stem = "compare-" + "-".join(str(s["experiment"]) for s in summaries)
+    stem = "compare-" + "-".join(s.experiment for s in summaries)
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown, html = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
-    created = ", ".join(f"{s['experiment']} ({s['created']})" for s in summaries)
+    created = ", ".join(f"{s.experiment} ({s.created})" for s in summaries)
     atomic_write(markdown, f"# {table.title}\n\n{created}\n\n{markdown_table(table, '##')}")
     head = "".join(f"<th>{escape(h)}</th>" for h in table.header)
     body = "".join(

@@ -7,11 +7,11 @@ import base64
 from collections.abc import Mapping
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from automl_bench.report.plots import captions
 from automl_bench.report.tables import TextTable
 from automl_bench.report.text import METHODS_NOTE, energy_balance, heading, prices_line
+from automl_bench.schema import Summary
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222;
@@ -58,11 +58,11 @@ def _figure(name: str, png: Path, words: Mapping[str, str]) -> str:
 
 
 def render_html(
-    summary: Mapping[str, Any], tables: list[TextTable], plots: Mapping[str, Path]
+    summary: Summary, tables: list[TextTable], plots: Mapping[str, Path]
 ) -> str:
     by_key = {t.key: t for t in tables}
     words = captions(summary)
-    title = f"{summary['experiment']}: is automated model design worth it?"
+    title = f"{summary.experiment}: is automated model design worth it?"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -87,7 +87,7 @@ def render_html(
         "</ul>",
         f'<p class="note">{escape(prices_line(summary))}</p>',
         f'<p class="note">Recompute: every figure here comes from results.csv and '
-        f"trials.jsonl beside this file (automl-bench report {escape(summary['experiment'])})."
+        f"trials.jsonl beside this file (automl-bench report {escape(summary.experiment)})."
         "</p>",
         "</body></html>",
     ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from automl_bench.report.plots import captions
 from automl_bench.report.tables import TextTable
 from automl_bench.report.text import METHODS_NOTE, energy_balance, heading, prices_line
+from automl_bench.schema import Summary
 
 
 def _cell(text: str) -> str:
@@ -28,10 +28,10 @@ def markdown_table(table: TextTable, level: str = "##") -> str:
 
 
 def render_markdown(
-    summary: Mapping[str, Any], tables: list[TextTable], plots: Mapping[str, Path], base: Path
+    summary: Summary, tables: list[TextTable], plots: Mapping[str, Path], base: Path
 ) -> str:
     """``base``: the folder the Markdown file lies in (plot links are relative to it)."""
-    out = [f"# {summary['experiment']}: is automated model design worth it?", ""]
+    out = [f"# {summary.experiment}: is automated model design worth it?", ""]
     out += [f"{line}  " for line in heading(summary)] + [""]
     for table in tables:
         out.append(markdown_table(table))

@@ -14,6 +14,7 @@ from typing import Any
 from automl_bench.analysis.curves import FRONTS
 from automl_bench.analysis.metrics import is_percent, summary_metric, summary_reference
 from automl_bench.metric import Metric
+from automl_bench.schema import AnytimeCurve, ParetoFront, Summary
 
 DPI = 110
 PARETO_AXES = {
@@ -55,7 +56,7 @@ CAPTIONS = {
 }
 
 
-def captions(summary: Mapping[str, Any]) -> dict[str, str]:
+def captions(summary: Summary) -> dict[str, str]:
     """``CAPTIONS`` in the words of the summary's metric and reference method."""
     metric, reference = summary_metric(summary), summary_reference(summary)
     if is_percent(metric) and reference == "baseline":
@@ -107,31 +108,42 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def differences_plot(summary: Mapping[str, Any], path: Path) -> Path:
-    labels = [m for m, v in summary["methods"].items() if "delta_points" in v.get("verdict", {})]
+def _rope(summary: Summary) -> float:
+    return summary.verdict_settings.rope_points if summary.verdict_settings else 1.0
+
+
+def differences_plot(summary: Summary, path: Path) -> Path:
+    deltas = {
+        label: m.verdict.delta_points
+        for label, m in summary.methods.items()
+        if m.verdict is not None and m.verdict.delta_points is not None
+    }
+    labels = list(deltas)
     fig, ax = _figure(7.0, 1.2 + 0.6 * max(1, len(labels)))
-    rope = float(summary.get("verdict_settings", {}).get("rope_points", 1.0))
+    rope = _rope(summary)
     ax.axvspan(-rope, rope, color="0.85")
     metric, reference = summary_metric(summary), summary_reference(summary)
     ax.set_title(f"shaded: the ROPE, +-{rope:g} {metric.unit}", fontsize=9)
     ax.axvline(0.0, color="0.4", lw=0.8)
-    base = summary["methods"].get(reference, {}).get("studies", [])
-    base_by_seed = {s["seed"]: s["test_metric"] for s in base}
-    for y, label in enumerate(labels):
-        method = summary["methods"][label]
+    base = summary.methods[reference].studies if reference in summary.methods else []
+    base_by_seed = {s.seed: s.test_metric for s in base}
+    for y, (label, delta) in enumerate(deltas.items()):
         diffs = [
-            metric.improvement(s["test_metric"], base_by_seed[s["seed"]])
-            for s in method["studies"]
-            if s["test_metric"] is not None and base_by_seed.get(s["seed"]) is not None
+            metric.improvement(s.test_metric, ref)
+            for s in summary.methods[label].studies
+            if s.test_metric is not None and (ref := base_by_seed.get(s.seed)) is not None
         ]
         ax.scatter(diffs, [y] * len(diffs), color="tab:blue", alpha=0.6, s=18, zorder=3)
-        delta = method["verdict"]["delta_points"]
-        if delta["ci95"]:
-            low, high = delta["ci95"]
+        if delta.ci95:
+            low, high = delta.ci95
             ax.plot([low, high], [y, y], color="black", lw=2, zorder=4)
-        ax.scatter([delta["estimate"]], [y], color="black", marker="D", s=30, zorder=5)
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.scatter([delta.estimate], [y], color="black", marker="D", s=30, zorder=5)
+    if labels:
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+    else:  # no seed where a method and the reference both finished: nothing to draw
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no paired difference to show", ha="center", transform=ax.transAxes)
     ax.set_xlabel(
         "method - baseline, accuracy points"
         if is_percent(metric) and reference == "baseline"
@@ -140,35 +152,35 @@ def differences_plot(summary: Mapping[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
-def looks_plot(summary: Mapping[str, Any], path: Path) -> Path | None:
+def looks_plot(summary: Summary, path: Path) -> Path | None:
     """A run that added seeds until decided: each method's interval, look by look, narrowing
     against the ROPE; None for a fixed list of seeds (one look)."""
-    looks = (summary.get("looks") or {}).get("looks", [])
+    looks = summary.looks.looks if summary.looks else []
     if not looks:
         return None
-    labels = sorted({label for look in looks for label in look["delta"]})
+    labels = sorted({label for look in looks for label in look.delta})
     fig, ax = _figure()
-    rope = float(summary.get("verdict_settings", {}).get("rope_points", 1.0))
+    rope = _rope(summary)
     ax.axhspan(-rope, rope, color="0.85")
     ax.axhline(0.0, color="0.4", lw=0.8)
     span = [0.0]
     for i, label in enumerate(labels):
         shift = 0.8 * (i - (len(labels) - 1) / 2) / max(1, len(labels))
         seen = [  # the looks it ran at: a decided method stops (no point past its last look)
-            (look["look"], look["delta"][label])
+            (look.look, look.delta[label])
             for look in looks
-            if label in look["delta"] and (look["look"] == 0 or label in look["labels"])
+            if label in look.delta and (look.look == 0 or label in look.labels)
         ]
         xs = [look + shift for look, _ in seen]
-        ys = [d["estimate"] for _, d in seen]
-        lows = [d["ci95"][0] if d["ci95"] else d["estimate"] for _, d in seen]
-        highs = [d["ci95"][1] if d["ci95"] else d["estimate"] for _, d in seen]
+        ys = [d.estimate for _, d in seen]
+        lows = [d.ci95[0] if d.ci95 and d.ci95[0] is not None else d.estimate for _, d in seen]
+        highs = [d.ci95[1] if d.ci95 and d.ci95[1] is not None else d.estimate for _, d in seen]
         finite = [v for v in (*lows, *highs) if math.isfinite(v)]
         span += finite
         errors = [[y - lo for y, lo in zip(ys, lows, strict=True)]]
         errors.append([hi - y for y, hi in zip(ys, highs, strict=True)])
         ax.errorbar(xs, ys, yerr=errors, fmt="o", capsize=3, label=label)
-    ax.set_xticks(range(len(looks)), [f"{look['seeds_so_far']}" for look in looks])
+    ax.set_xticks(range(len(looks)), [f"{look.seeds_so_far}" for look in looks])
     ax.set_xlabel("seeds so far (one look each)")
     metric = summary_metric(summary)
     ax.set_ylabel(f"improvement, {metric.unit}")
@@ -178,17 +190,17 @@ def looks_plot(summary: Mapping[str, Any], path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def anytime_plot(summary: Mapping[str, Any], path: Path) -> Path:
+def anytime_plot(summary: Summary, path: Path) -> Path:
     fig, ax = _figure()
-    curves = summary.get("analysis", {}).get("anytime", {})
+    curves: Mapping[str, AnytimeCurve] = summary.analysis.anytime if summary.analysis else {}
     metric = summary_metric(summary)
     scale = 100.0 if is_percent(metric) else 1.0
     for method, curve in curves.items():
-        xs = curve["grid_kwh"]
-        spent = curve.get("spent", float("inf"))  # not drawn past what the method spent
+        xs = curve.grid_kwh or curve.grid
+        spent = curve.spent  # not drawn past what the method spent
         points = [
             (x, scale * m, None if s is None else scale * s)
-            for x, m, s in zip(xs, curve["mean"], curve["stderr"], strict=True)
+            for x, m, s in zip(xs, curve.mean, curve.stderr, strict=True)
             if m is not None and x <= spent
         ]
         if not points:
@@ -200,16 +212,16 @@ def anytime_plot(summary: Mapping[str, Any], path: Path) -> Path:
         ax.fill_between(x, low, high, step="post", alpha=0.2, color=line.get_color())
     ax.set_xlabel("cumulative search energy, kWh")
     ax.set_ylabel(f"best validation {_axis(metric)}")
-    if curves:
+    if ax.get_legend_handles_labels()[0]:  # a method whose every trial failed draws no line
         ax.legend(fontsize=8)
     return _save(fig, path)
 
 
-def pareto_plot(summary: Mapping[str, Any], name: str, path: Path) -> Path:
+def pareto_plot(summary: Summary, name: str, path: Path) -> Path:
     fig, ax = _figure()
-    front_data = summary.get("analysis", {}).get("pareto", {}).get(name, {})
-    points: Mapping[str, list[float]] = front_data.get("points", {})
-    front: list[str] = front_data.get("front", [])
+    fronts = summary.analysis.pareto if summary.analysis else {}
+    front_data = fronts.get(name, ParetoFront(points={}, front=[]))
+    points, front = front_data.points, front_data.front
     metric = summary_metric(summary)
     for method, (acc, cost) in points.items():
         on = method in front
@@ -244,19 +256,19 @@ def pareto_plot(summary: Mapping[str, Any], name: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def cost_plot(summary: Mapping[str, Any], path: Path) -> Path:
-    labels = list(summary["methods"])
+def cost_plot(summary: Summary, path: Path) -> Path:
+    labels = list(summary.methods)
     fig, ax = _figure(7.0, 1.2 + 0.5 * max(1, len(labels)))
-    search = [summary["methods"][m]["cost"]["search"]["energy_kwh"] for m in labels]
-    final = [summary["methods"][m]["cost"]["final"]["energy_kwh"] for m in labels]
-    s_total = [e["total"] for e in search]
-    f_total = [e["total"] for e in final]
+    search = [summary.methods[m].cost.search.energy_kwh for m in labels]
+    final = [summary.methods[m].cost.final.energy_kwh for m in labels]
+    s_total = [e.total for e in search]
+    f_total = [e.total for e in final]
     ys = range(len(labels))
     ax.barh(ys, s_total, color="tab:orange", label="search")
     ax.barh(ys, f_total, left=s_total, color="tab:green", label="final training")
     totals = [a + b for a, b in zip(s_total, f_total, strict=True)]
-    low = [s["band"][0] + f["band"][0] for s, f in zip(search, final, strict=True)]
-    high = [s["band"][1] + f["band"][1] for s, f in zip(search, final, strict=True)]
+    low = [s.band[0] + f.band[0] for s, f in zip(search, final, strict=True)]
+    high = [s.band[1] + f.band[1] for s, f in zip(search, final, strict=True)]
     ax.errorbar(
         totals,
         list(ys),
@@ -275,7 +287,7 @@ def cost_plot(summary: Mapping[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
-def write_plots(summary: Mapping[str, Any], folder: Path) -> dict[str, Path]:
+def write_plots(summary: Summary, folder: Path) -> dict[str, Path]:
     """Every plot of the report as PNG under ``folder``: name -> path."""
     folder.mkdir(parents=True, exist_ok=True)
     plots = {

@@ -3,11 +3,9 @@ Shared by the HTML and the Markdown report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from automl_bench.analysis.metrics import is_percent, summary_metric, summary_reference
 from automl_bench.looks import looks_words
+from automl_bench.schema import Summary
 
 METHODS_NOTE = (
     "Pairing: every method sees the same seeds and, at each seed, the same train / validation / "
@@ -41,10 +39,8 @@ METHODS_NOTE = (
 )
 
 
-def heading(summary: Mapping[str, Any]) -> list[str]:
-    budget = summary.get("budget", {})
-    hardware = summary.get("hardware", {})
-    versions = summary.get("versions", {})
+def heading(summary: Summary) -> list[str]:
+    budget, hardware, versions = summary.budget, summary.hardware, summary.versions
     metric, reference = summary_metric(summary), summary_reference(summary)
     scored = []
     if not is_percent(metric) or reference != "baseline":
@@ -56,36 +52,33 @@ def heading(summary: Mapping[str, Any]) -> list[str]:
         ]
     return [
         *scored,
-        f"Task {summary['task']}, search space {summary['space']}, seeds {summary['seeds']}, "
-        f"{budget.get('trials')} search trials of {budget.get('epochs')} epochs per study.",
-        f"Run {summary['created']} at code revision {summary.get('code_revision')}; "
-        f"{summary.get('wall_s', 0.0):.0f} s in all.",
+        f"Task {summary.task}, search space {summary.space}, seeds {summary.seeds}, "
+        f"{budget.trials} search trials of {budget.epochs} epochs per study.",
+        f"Run {summary.created} at code revision {summary.code_revision}; "
+        f"{summary.wall_s:.0f} s in all.",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in hardware.items() if v not in (None, "", [])),
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         *([looks] if (looks := looks_words(summary)) else []),
     ]
 
 
-def energy_balance(summary: Mapping[str, Any]) -> str:
-    cost = summary.get("cost", {})
-    node = cost.get("node")
-    if not node:
-        return ""
-    node_kwh = node["energy_kwh"]["total"]
-    idle_kwh = cost["idle"]["energy_kwh"]["total"]
-    deploy_kwh = cost.get("deploy", {}).get("energy_kwh", {}).get("total", 0.0)
+def energy_balance(summary: Summary) -> str:
+    cost = summary.cost
+    node = cost.node
+    node_kwh = node.energy_kwh.total
+    idle_kwh = cost.idle.energy_kwh.total
+    deploy_kwh = cost.deploy.energy_kwh.total
     share = idle_kwh / node_kwh if node_kwh else 0.0
     return (
-        f"Energy measured: {node.get('estimate', '')}. The nodes used {node_kwh:.3g} kWh "
-        f"(USD {node['usd']:.3g}, {1000 * node['co2_kg']:.3g} g CO2); idle / overhead "
+        f"Energy measured: {node.estimate}. The nodes used {node_kwh:.3g} kWh "
+        f"(USD {node.usd:.3g}, {1000 * node.co2_kg:.3g} g CO2); idle / overhead "
         f"{idle_kwh:.3g} kWh ({100 * share:.0f}%) and measuring deployability {deploy_kwh:.3g} "
         "kWh, in no method's figures."
     )
 
 
-def prices_line(summary: Mapping[str, Any]) -> str:
-    prices = summary.get("cost", {}).get("prices", {})
-    sources = prices.get("sources", {})
+def prices_line(summary: Summary) -> str:
+    sources = summary.cost.price_sources
     if not sources:
         return ""
     return "Prices and factors: " + "; ".join(f"{k}: {v}" for k, v in sources.items())

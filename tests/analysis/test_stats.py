@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from automl_bench.analysis.intervals import seed_interval
-from automl_bench.stats import mean_ci
+from automl_bench.analysis.intervals import mean_ci, seed_interval
 
 
 def test_the_mean_carries_the_seed_interval_clipped_to_its_bounds() -> None:

@@ -239,8 +239,8 @@ def test_the_trial_charges_and_records_the_choice_and_adapts_at_it(
     # the meta-test tasks are adapted at the chosen step size, and only scored, never chosen on
     assert scored_at == [(META_TEST_SEED, chosen)]
     # it lands in the study's meta block of the summary (every ``meta_`` key does)
+    from automl_bench.meta_summary import meta_block
     from automl_bench.metric import MSE
-    from automl_bench.summary import meta_block
 
     block = meta_block(closing, MSE)
-    assert block is not None and block["finetune_lr"] == chosen
+    assert block is not None and block.figures["finetune_lr"] == chosen
