@@ -144,7 +144,8 @@ def run_automl(config: Path, overrides: list[str]) -> tuple[dict[str, Any], floa
         with ProcessTree() as tree:
             started = time.perf_counter()
             prepared = prepare(config, overrides)
-            summary = run_experiment(prepared, live=False, console=Console(stderr=True))
+            ran = run_experiment(prepared, live=False, console=Console(stderr=True))
+            summary = ran.model_dump()  # as summary.json holds it
             outer = time.perf_counter() - started
     return summary, outer, tree
 

@@ -128,7 +128,7 @@ def run_level(
         path = Path(folder) / f"scaling-{level}.yaml"
         config = _config(level, trials, epochs, gpus, packing, work, out)
         path.write_text(yaml.safe_dump(config))
-        summary = run_experiment(prepare(path), console=console, live=False)
+        summary = run_experiment(prepare(path), console=console, live=False).model_dump()
     search = summary["methods"]["random"]["cost"]["search"]
     studies = summary["methods"]["random"]["studies"]
     done = sum(s["trials"] - s["failed"] for s in studies)
