@@ -25,6 +25,7 @@ from automl_bench.errors import ConfigError
 from automl_bench.experiment import prepare
 
 REPO = Path(__file__).resolve().parent.parent
+slow = pytest.mark.slow
 QUICKSTART = REPO / "configs" / "quickstart.yaml"
 DROP = "<drop this key>"
 
@@ -295,6 +296,18 @@ VALIDATE_IDS = [
     "config_missing",
 ]
 CLI_PARAMS = [(BY_ID[i], "run") for i in RUN_IDS] + [(BY_ID[i], "validate") for i in VALIDATE_IDS]
+# In the fast loop, one case for each way a refusal comes about in a real process (a config
+# field, text that is not YAML, a space file raising or exiting on import, a validate-only
+# check, a missing file); every case in the slow run (each process costs about 1 s of CPU).
+FAST_CLI = {
+    "run-unknown_top_level_key",
+    "run-config_not_yaml",
+    "run-space_raises_multiline_on_import",
+    "run-space_exits_on_import",
+    "validate-baseline_int_out_of_range",
+    "validate-config_missing",
+}
+assert not FAST_CLI - {f"{cmd}-{c.id}" for c, cmd in CLI_PARAMS}, "FAST_CLI names a missing case"
 
 
 def write_case(case: Case, folder: Path) -> tuple[Path, Path]:
@@ -435,11 +448,19 @@ def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def cli_results(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
-    """Every CLI case, run a few at a time: {"<command>-<id>": (process, output_dir)}."""
+    """Every CLI case this session runs, a few at a time: {"<command>-<id>": (process,
+    output_dir)}."""
+    selected = {
+        item.callspec.id
+        for item in request.session.items
+        if isinstance(item, pytest.Function) and item.originalname == "test_cli_refuses_bad_input"
+    }
     jobs = []
     for case, command in CLI_PARAMS:
+        if f"{command}-{case.id}" not in selected:
+            continue
         folder = tmp_path_factory.mktemp(f"{command}-{case.id}")
         config, out = write_case(case, folder)
         args = [command, str(config), *set_args(case)]
@@ -453,7 +474,11 @@ def cli_results(
 
 
 @pytest.mark.parametrize(
-    ("case", "command"), CLI_PARAMS, ids=[f"{cmd}-{c.id}" for c, cmd in CLI_PARAMS]
+    ("case", "command"),
+    [
+        pytest.param(c, cmd, id=f"{cmd}-{c.id}", marks=() if f"{cmd}-{c.id}" in FAST_CLI else slow)
+        for c, cmd in CLI_PARAMS
+    ],
 )
 def test_cli_refuses_bad_input(
     case: Case,
