@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from automl_bench import SearchSpace, TaskInfo, load_search_space
+from automl_bench.distributions import contains
 from automl_bench.space import check_baseline_in_space, sample_config
 from automl_bench.tasks import TASKS
+from tests.repo_paths import FIXTURES, REPO
 
-REPO = Path(__file__).resolve().parent.parent
 SPACES = ["mlp", "cnn1d"]
 TASK_NAMES = ["mnist1d", "digits", "wine"]
 BATCH = 7  # differs from every task's class count, so a transposed output cannot pass
@@ -87,8 +88,7 @@ def test_baseline_lies_inside_every_distribution(space: SearchSpace) -> None:
     trial = optuna.trial.FixedTrial(space.baseline)
     sample_config(space.space, trial)
     for name, distribution in trial.distributions.items():
-        internal = distribution.to_internal_repr(space.baseline[name])
-        assert distribution._contains(internal), (name, space.baseline[name], distribution)
+        assert contains(distribution, space.baseline[name]), (name, space.baseline, distribution)
 
 
 def test_baseline_values_are_constants(space: SearchSpace) -> None:
@@ -313,3 +313,54 @@ def test_mlp_baseline_layers_match_the_paper() -> None:
         (100, 100),
         (100, 10),
     ]
+
+
+# --- a space file may import the files next to it ------------------------------------------
+
+
+def test_a_space_file_imports_its_sibling_files_and_the_path_is_restored() -> None:
+    import sys
+
+    folder = FIXTURES / "sibling_import"
+    before = list(sys.path)
+    space = load_search_space(folder / "uses_sibling.py")
+    assert sys.path == before  # the folder was on the path for the load only
+    model = space.build(space.baseline, TASKS["wine"].info)
+    assert model(torch.randn(BATCH, 13)).shape == (BATCH, 3)
+    assert sys.modules["sibling_layers"].__file__ == str(folder / "sibling_layers.py")
+
+
+def test_a_sibling_never_hides_an_installed_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder goes at the end of the path: a file named like a standard module next to the
+    space does not shadow it."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)  # imported afresh below
+    (tmp_path / "colorsys.py").write_text("raise RuntimeError('shadowed')\n")
+    (tmp_path / "plain.py").write_text(
+        "import colorsys\nfrom torch import nn\n\n\ndef space(trial):\n"
+        "    trial.suggest_int('width', 2, 4)\n\n\ndef build(config, task):\n"
+        "    return nn.Linear(13, task.num_classes)\n\n\nbaseline = {'width': 3}\n"
+    )
+    assert load_search_space(tmp_path / "plain.py").baseline == {"width": 3}
+    assert sys.modules["colorsys"].__file__ != str(tmp_path / "colorsys.py")
+
+
+# --- suggest_training's ranges are named in one place ---------------------------------------
+
+
+def test_suggest_training_suggests_from_its_named_ranges() -> None:
+    from automl_bench import space as contract
+    from automl_bench.space import suggest_training
+
+    trial = optuna.trial.FixedTrial(
+        {"lr": 1e-3, "weight_decay": 0.0, "batch_size": 64, "optimizer": "adam"}
+    )
+    suggest_training(trial)
+    dists = trial.distributions
+    assert (dists["lr"].low, dists["lr"].high, dists["lr"].log) == (*contract.LR_RANGE, True)
+    assert tuple(dists["weight_decay"].choices) == contract.WEIGHT_DECAY_CHOICES
+    assert tuple(dists["batch_size"].choices) == contract.BATCH_SIZE_CHOICES
+    assert tuple(dists["optimizer"].choices) == contract.OPTIMIZER_CHOICES

@@ -6,22 +6,35 @@ must be rejected by the check for that rule, in one line that names the file and
 
 from __future__ import annotations
 
+import importlib
 import pickle
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from automl_bench import ConfigError, SearchSpace, TaskInfo, load_search_space
 from automl_bench.testing import (
+    N_RANDOM,
+    TIME_BOUND_S,
     SearchSpaceCheckError,
     SpaceCheck,
     check_search_space,
     search_space_checks,
 )
+from automl_bench.testing.sampling import (
+    DETECTION,
+    FAILING_SHARE,
+    configs_needed,
+    detection_probability,
+)
+from automl_bench.testing.subject import draw_random_configs, make_subject
+from automl_bench.testing.target import check_target
 from tests.repo_paths import FIXTURES, REPO
 
 BUILTIN = REPO / "search_spaces"
@@ -120,6 +133,21 @@ BROKEN_CASES = [
         "build(baseline) twice under torch.manual_seed(0) gave different weights",
     ),
     ("no_grad_forward.py", "backward_reaches_parameters", "does not depend on any parameter"),
+    (
+        "build_fails_sometimes.py",
+        "build_returns_module",
+        "raised ValueError: width 80 is a multiple of 20",
+    ),
+    (
+        "baseline_missing_key.py",
+        "baseline_in_space",
+        "the baseline has no value for 'dropout', which space suggests (a number from 0 to 0.5)",
+    ),
+    (
+        "reads_trial_number.py",
+        "space_returns_constants",
+        "space is not a function of the trial's parameters",
+    ),
     (
         "baseline_outside.py",
         "baseline_in_space",
@@ -302,3 +330,157 @@ def test_the_error_survives_pickling() -> None:
     assert type(again) is SearchSpaceCheckError
     assert (again.file, again.check, again.problem) == (error.file, error.check, error.problem)
     assert str(again) == str(error)
+
+
+# --- enough configurations: a build that fails on 5 % of the space is caught ---------------------
+
+
+def test_the_configuration_count_catches_a_five_percent_failure_with_95_percent() -> None:
+    assert configs_needed(FAILING_SHARE, DETECTION) == N_RANDOM == 59
+    assert detection_probability(0.05, N_RANDOM) >= 0.95
+    assert detection_probability(0.05, N_RANDOM - 1) < 0.95  # and no more than needed
+
+
+def test_simulated_draws_catch_a_five_percent_failure_at_least_95_percent_of_the_time() -> None:
+    """100,000 simulated checks of a space where 5 % of configurations fail, each drawing
+    N_RANDOM independent configurations: the share that draws a failing one (1 - 0.95 ** 59 =
+    0.9515 in theory)."""
+    rng = np.random.default_rng(20261202)
+    failing = rng.random((100_000, N_RANDOM)) < 0.05
+    assert failing.any(axis=1).mean() >= 0.95
+
+
+def test_the_real_draws_catch_the_five_percent_fixture_as_often_as_simulated() -> None:
+    """The draws the checks make (RandomSampler, no build): over 200 seeds, the share that
+    includes a failing width of build_fails_sometimes.py is that of independent uniform draws
+    (95 % expected; 200 seeds give a standard error of 1.5 points)."""
+    space = load_search_space(BROKEN / "build_fails_sometimes.py")
+    fails = importlib.import_module(space.space.__module__).fails
+    caught = 0
+    for seed in range(200):
+        subject = make_subject(space, check_target("digits"), N_RANDOM, seed, TIME_BOUND_S)
+        caught += any(fails(c["width"]) for c in draw_random_configs(subject))
+    assert caught / 200 >= 0.91
+
+
+def test_five_configurations_would_have_missed_the_five_percent_fixture() -> None:
+    check_search_space(BROKEN / "build_fails_sometimes.py", "digits", n_random=5)  # passes
+
+
+# --- every kind of task ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "task", "output"),
+    [
+        ("maml", "sinusoid", "regression"),
+        ("protonet", "fewshot_mnist1d", "embedding"),
+        ("protonet", "fewshot_digits", "embedding"),
+    ],
+)
+def test_the_meta_learning_spaces_pass(name: str, task: str, output: str) -> None:
+    result = check_search_space(BUILTIN / f"{name}.py", task)
+    assert result.task == task and result.checks == len(ORDER)
+    assert check_target(task).output == output
+
+
+def test_a_regression_model_must_give_one_prediction_per_input() -> None:
+    def space(trial: optuna.Trial) -> dict[str, Any]:
+        trial.suggest_int("width", 2, 4)
+        return {}
+
+    def build(config: dict[str, Any], task: TaskInfo) -> nn.Module:
+        return nn.Linear(task.input_shape[0], 2)  # two outputs where the family has one
+
+    inline = SearchSpace("inline", Path("inline.py"), space, build, {"width": 3}, {})
+    error = rejected(inline, "sinusoid")
+    assert_one_clean_line(error, "inline.py", "forward_gives_logits")
+    assert "gave output of shape (7, 2), expected predictions of shape (7, 1) (batch, outputs)" in (
+        str(error)
+    )
+
+
+def test_an_embedding_must_be_one_vector_per_input() -> None:
+    def space(trial: optuna.Trial) -> dict[str, Any]:
+        trial.suggest_int("width", 2, 4)
+        return {}
+
+    def build(config: dict[str, Any], task: TaskInfo) -> nn.Module:
+        return nn.Unflatten(1, (1, task.input_shape[0]))  # (batch, 1, 40): not flattened
+
+    inline = SearchSpace("inline", Path("inline.py"), space, build, {"width": 3}, {})
+    error = rejected(inline, "fewshot_mnist1d")
+    assert "gave output of shape (7, 1, 40), expected embeddings of shape (7, features)" in (
+        str(error)
+    )
+
+
+def test_a_folder_task_is_checked_on_its_images(tmp_path: Path) -> None:
+    for label in ("cat", "dog"):
+        (tmp_path / label).mkdir()
+        for i in range(3):
+            Image.new("RGB", (12, 10), (i * 40, 0, 0)).save(tmp_path / label / f"{i}.png")
+    result = check_search_space(BUILTIN / "mlp.py", "image_folder", data_dir=tmp_path)
+    assert result.task == "image_folder"
+    info = check_target("image_folder", tmp_path).info
+    assert info.num_classes == 2 and info.input_shape[0] == 3
+    with pytest.raises(ConfigError) as no_folder:
+        check_search_space(BUILTIN / "mlp.py", "image_folder")
+    assert no_folder.value.field == "data_dir"
+
+
+# --- what a passed check says, and its time bound ---------------------------------------------
+
+
+def test_a_passed_check_says_what_it_checked_in_one_line() -> None:
+    result = check_search_space(BUILTIN / "mlp.py", "digits")
+    assert (result.file, result.task, result.checks) == ("mlp.py", "digits", len(ORDER))
+    assert result.configurations == result.drawn == N_RANDOM  # lr is continuous: all distinct
+    assert result.fully_checked == 4 and not result.cut_short
+    line = result.line()
+    assert "\n" not in line
+    assert line.startswith("mlp.py: OK on digits, 8 checks passed on the baseline and 59 random ")
+
+
+def test_a_configuration_drawn_twice_is_checked_once() -> None:
+    result = check_search_space(FIXTURES / "sibling_import" / "uses_sibling.py", "wine")
+    assert result.drawn == result.configurations < N_RANDOM  # 49 widths, 59 draws
+    assert result.drawn > 20
+
+
+def test_the_time_bound_stops_the_building_and_says_so() -> None:
+    result = check_search_space(BUILTIN / "mlp.py", "digits", time_bound_s=0)
+    assert result.cut_short
+    assert result.configurations == result.fully_checked == 4  # these are always checked
+    assert result.drawn == N_RANDOM
+    assert "stopped at the" in result.line()
+
+
+# --- the baseline, in our words; no private Optuna API ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("baseline", "says"),
+    [
+        ('{"width": 20}', "the baseline has no value for 'act', which space suggests (one of"),
+        ('{"width": 20, "act": "gelu"}', "the baseline's act='gelu' is outside the space"),
+        ('{"width": 99, "act": "relu"}', "space suggests 'width' as an integer from 16 to 64"),
+        ('{"width": 20, "act": "relu", "depth": 3}', "which space neither suggests nor returns"),
+    ],
+)
+def test_a_baseline_off_the_space_fails_baseline_in_space_in_our_words(
+    tmp_path: Path, baseline: str, says: str
+) -> None:
+    path = space_file(
+        tmp_path, "off.py", EXTRA=f'def space(trial):\n    trial.suggest_int("width", 16, 64)\n'
+        f'    trial.suggest_categorical("act", ["relu", "tanh"])\n\n\nbaseline = {baseline}\n'
+    )
+    error = rejected(path)
+    assert_one_clean_line(error, "off.py", "baseline_in_space")
+    assert says in str(error)
+    assert "FixedTrial" not in str(error) and "not found" not in str(error)
+
+
+def test_no_private_optuna_api_is_used() -> None:
+    sources = (REPO / "automl_bench").rglob("*.py")
+    assert not [p for p in sources if "._contains(" in p.read_text()]

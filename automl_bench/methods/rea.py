@@ -55,6 +55,8 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from automl_bench.distributions import contains
+
 __all__ = [
     "REA_MUTATION_ATTR",
     "REA_PARENT_ATTR",
@@ -242,7 +244,7 @@ def _internal(distribution: BaseDistribution, value: Any) -> float | None:
         internal = distribution.to_internal_repr(value)
     except (ValueError, TypeError):
         return None
-    return internal if distribution._contains(internal) else None
+    return internal if contains(distribution, value) else None
 
 
 def rea_population_size(n_trials: int) -> int:
