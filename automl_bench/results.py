@@ -18,7 +18,9 @@ from automl_bench.analysis.metrics import infer_metric
 from automl_bench.failures import FailureCount, recorded_failures
 from automl_bench.files import atomic_write
 from automl_bench.metric import ACCURACY, Metric
+from automl_bench.outcome import TrialOutcome
 from automl_bench.schema import Study, Summary
+from automl_bench.study_record import StudyRecord
 from automl_bench.tasks.constant import CONSTANT, ConstantScore
 
 # Per phase, the cost columns of a results row: <phase>_<figure>.
@@ -186,9 +188,37 @@ def read_results(path: Path | str) -> list[dict[str, Any]]:
     return rows
 
 
+def _study_keys(experiment: str, study: StudyRecord) -> dict[str, Any]:
+    spec = study.spec
+    return {"experiment": experiment, "study": spec.key, "method": spec.label, "seed": spec.seed}
+
+
+def _trial_line(
+    o: TrialOutcome, times: Mapping[str, tuple[str, str | None]], metric: Metric
+) -> dict[str, Any]:
+    """A trial's own fields in trials.jsonl: when it ran, how it ended, what it chose and cost."""
+    start, end = times.get(o.trial_id, (None, None))
+    return {
+        "phase": o.job.phase,
+        "trial_id": o.trial_id,
+        "start": start,
+        "end": end,
+        "status": o.status,
+        "reason": o.reason,
+        "epochs_run": o.result.get("epochs_run"),
+        "val_metric": o.val_metric(metric),
+        "derived_config": o.result.get("derived_config"),  # one-shot methods
+        "params": o.result.get("params"),
+        "flops": o.result.get("flops"),
+        **{k: v for k, v in o.result.items() if k.endswith("_score")},  # proxies
+        "config": o.job.config,
+        "cost": o.cost.to_dict(),
+    }
+
+
 def trial_lines(
     experiment: str,
-    studies: Iterable[Any],
+    studies: Iterable[StudyRecord],
     times: Mapping[str, tuple[str, str | None]],
     metric: Metric | None = None,
 ) -> list[dict[str, Any]]:
@@ -201,42 +231,11 @@ def trial_lines(
         results = (o.result for study in studies for o in study.outcomes)
         metric = infer_metric(results) or ACCURACY
     for study in studies:
-        for o in study.outcomes:
-            start, end = times.get(o.trial_id, (None, None))
-            lines.append(
-                {
-                    "experiment": experiment,
-                    "study": study.spec.key,
-                    "method": study.spec.label,
-                    "seed": study.spec.seed,
-                    "phase": o.job.phase,
-                    "trial_id": o.trial_id,
-                    "start": start,
-                    "end": end,
-                    "status": o.status,
-                    "reason": o.reason,
-                    "epochs_run": o.result.get("epochs_run"),
-                    "val_metric": o.val_metric(metric),
-                    "derived_config": o.result.get("derived_config"),  # one-shot methods
-                    "params": o.result.get("params"),
-                    "flops": o.result.get("flops"),
-                    **{k: v for k, v in o.result.items() if k.endswith("_score")},  # proxies
-                    "config": o.job.config,
-                    "cost": o.cost.to_dict(),
-                }
-            )
+        keys = _study_keys(experiment, study)
+        lines += [{**keys, **_trial_line(o, times, metric)} for o in study.outcomes]
         if study.decide.wall_s > 0:
-            lines.append(
-                {
-                    "experiment": experiment,
-                    "study": study.spec.key,
-                    "method": study.spec.label,
-                    "seed": study.spec.seed,
-                    "phase": "decide",
-                    "status": "ok",
-                    "cost": study.decide.to_dict(),
-                }
-            )
+            decide = {"phase": "decide", "status": "ok", "cost": study.decide.to_dict()}
+            lines.append({**keys, **decide})
     return lines
 
 

@@ -53,9 +53,15 @@ def _upgrade_costs(data: Any) -> Any:
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     """A summary without ``schema_version`` (version 0) as version 1: an accuracy experiment
-    against ``baseline`` unless it says otherwise, ``delta_vs_reference`` from
-    ``delta_vs_baseline``, cost records given the electricity bill's band."""
+    against ``baseline`` unless it says otherwise (a metric given as a mapping, flattened),
+    ``delta_vs_reference`` from ``delta_vs_baseline``, cost records given the electricity
+    bill's band."""
     out: dict[str, Any] = _upgrade_costs(dict(data))
+    named = out.get("metric")
+    if isinstance(named, dict):  # {"name", "direction", "scale", "unit"}, flattened
+        out["metric"] = named.get("name", ACCURACY.name)
+        fields = {"direction": "direction", "metric_scale": "scale", "metric_unit": "unit"}
+        out.update({k: named[v] for k, v in fields.items() if named.get(v) is not None})
     out.setdefault("metric", ACCURACY.name)
     out.setdefault("reference_method", BASELINE)
     for method in out.get("methods", {}).values():

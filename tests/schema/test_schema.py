@@ -70,10 +70,17 @@ def test_the_file_keeps_the_keys_scripts_read(tmp_path: Path) -> None:
 
 
 def _older(summary: Summary) -> dict[str, Any]:
-    """The file as automl-bench wrote it before schema_version: no version, the difference
-    under delta_vs_baseline only, cost records without the electricity bill's band."""
+    """The file as automl-bench wrote it before schema_version: no version, the metric as one
+    mapping, the difference under delta_vs_baseline only, cost records without the
+    electricity bill's band."""
     data: dict[str, Any] = json.loads(json.dumps(summary.model_dump()))
     del data["schema_version"]
+    data["metric"] = {
+        "name": data["metric"],
+        "direction": data.pop("direction"),
+        "scale": data.pop("metric_scale"),
+        "unit": data.pop("metric_unit"),
+    }
     for method in data["methods"].values():
         del method["delta_vs_reference"]
         for phase in ("search", "final", "inference_per_1k"):
@@ -86,6 +93,12 @@ def test_a_file_without_a_version_is_converted(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text(json.dumps(_older(summary)))
     back = load_summary(tmp_path / "summary.json")
     assert back.schema_version == SCHEMA_VERSION
+    assert (back.metric, back.direction, back.metric_scale, back.metric_unit) == (
+        summary.metric,
+        summary.direction,
+        summary.metric_scale,
+        summary.metric_unit,
+    )
     random = back.methods["random"]
     assert random.delta_vs_reference == summary.methods["random"].delta_vs_reference
     # the electricity bill's band from the USD band, as a file written before billing reads
