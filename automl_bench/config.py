@@ -382,7 +382,9 @@ class ExperimentConfig(BaseModel):
     """One experiment: methods x seeds on one task, in one search space.
 
     Paths (``space``, ``reference_spaces``, ``data_dir``, ``cost.prices``) are relative to the
-    working directory, else to the config file's folder, else to its parent.
+    working directory, else to the config file's folder, else to its parent; for a space or the
+    price table, else the copy shipped in the package (``search_spaces/mlp.py``,
+    ``configs/prices.yaml``). A space may also be named by its built-in name: ``mlp``.
     """
 
     model_config = _STRICT
