@@ -173,10 +173,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from automl_bench.report import experiment_dir, load_summary, write_report
+    from automl_bench.report import experiment_dir, recomputed_summary, write_report
 
     exp_dir = experiment_dir(args.experiment, args.runs_dir)
-    summary = load_summary(exp_dir)
+    summary = recomputed_summary(exp_dir)
     files = write_report(exp_dir, summary)
     print(
         f"report: {files.html}, {files.markdown}, {len(files.plots)} plots in {files.html.parent}"
@@ -210,11 +210,11 @@ def _compare(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from automl_bench.report import experiment_dir, load_summary
+    from automl_bench.report import experiment_dir, recomputed_summary
     from automl_bench.report.compare import write_comparison
 
     dirs = [experiment_dir(name, args.runs_dir) for name in args.experiments]
-    markdown, html, table = write_comparison([load_summary(d) for d in dirs], args.runs_dir)
+    markdown, html, table = write_comparison([recomputed_summary(d) for d in dirs], args.runs_dir)
     console = Console() if sys.stdout.isatty() else Console(width=160)
     shown = Table(title=table.title)
     for name in table.header:

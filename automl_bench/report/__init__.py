@@ -6,9 +6,9 @@ from __future__ import annotations
 from automl_bench.report.build import (
     ReportFiles,
     experiment_dir,
-    load_summary,
     log_report,
+    recomputed_summary,
     write_report,
 )
 
-__all__ = ["ReportFiles", "experiment_dir", "load_summary", "log_report", "write_report"]
+__all__ = ["ReportFiles", "experiment_dir", "log_report", "recomputed_summary", "write_report"]

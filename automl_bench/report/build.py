@@ -16,8 +16,7 @@ from automl_bench.report.html import render_html
 from automl_bench.report.markdown import render_markdown
 from automl_bench.report.plots import write_plots
 from automl_bench.report.tables import tables
-from automl_bench.schema import Summary
-from automl_bench.schema import load_summary as read_summary
+from automl_bench.schema import Summary, load_summary
 
 HTML, MARKDOWN, PLOTS = "report.html", "report.md", "plots"
 
@@ -47,10 +46,10 @@ def experiment_dir(name_or_path: str | Path, runs_dir: Path = Path("runs")) -> P
     return folder
 
 
-def load_summary(exp_dir: Path) -> Summary:
+def recomputed_summary(exp_dir: Path) -> Summary:
     """summary.json with its analysis recomputed from results.csv and trials.jsonl, with the
     verdict settings the run used."""
-    summary = read_summary(exp_dir / "summary.json")
+    summary = load_summary(exp_dir / "summary.json")
     settings = summary.verdict_settings
     used = VerdictSettings(**settings.model_dump()) if settings else VerdictSettings()
     return with_analysis(summary, analyse(exp_dir, used))
@@ -58,7 +57,7 @@ def load_summary(exp_dir: Path) -> Summary:
 
 def write_report(exp_dir: Path, summary: Summary | None = None) -> ReportFiles:
     """Write the report's files into ``exp_dir``; ``summary``: the run's own (else read back)."""
-    summary = summary if summary is not None else load_summary(exp_dir)
+    summary = summary if summary is not None else recomputed_summary(exp_dir)
     plots = write_plots(summary, exp_dir / PLOTS)
     text_tables = tables(summary)
     html, markdown = exp_dir / HTML, exp_dir / MARKDOWN
