@@ -49,8 +49,9 @@ WEIGHT_DECAY_CHOICES = (0.0, 1e-5, 1e-4, 1e-3)
 BATCH_SIZE_CHOICES = (32, 64, 100, 128, 256)
 OPTIMIZER_CHOICES = ("adam", "adamw")
 
-# The two conformance checks (automl_bench.testing) the loader itself makes.
+# The conformance checks (automl_bench.testing) the loader itself makes.
 LOADS = "loads"
+SPACE = "space_returns_constants"
 BASELINE = "baseline_in_space"
 
 
@@ -168,7 +169,8 @@ def read_search_space(path: str | Path, field: str = "space") -> SearchSpace:
 def check_baseline_in_space(space: SearchSpace, field: str = "space") -> None:
     """The baseline must be a point of the space: every parameter ``space`` suggests for it
     has a value inside its distribution, and replaying it through ``space`` gives it back.
-    Raises :class:`SearchSpaceCheckError` for the check ``baseline_in_space``."""
+    Raises :class:`SearchSpaceCheckError` for the check ``baseline_in_space`` (or
+    ``space_returns_constants`` when ``space`` itself raises or returns no dict)."""
     from automl_bench.space_baseline import baseline_mismatch, replay_baseline
 
     def refuse(problem: str) -> SearchSpaceCheckError:
@@ -177,17 +179,22 @@ def check_baseline_in_space(space: SearchSpace, field: str = "space") -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # ours say it: Optuna's would repeat it
-            replayed = replay_baseline(space.space, space.baseline)
+            suggested, constants = replay_baseline(space.space, space.baseline)
     except BaselineOffSpace as exc:
         raise refuse(str(exc)) from None
     except KeyboardInterrupt:  # Ctrl-C, or code that acts as if it were: an interruption
         raise
     except BaseException as exc:  # the user's code: any failure is a bad space file
         first = (str(exc).strip().splitlines() or [""])[0]
-        raise refuse(
-            f"replaying the baseline through space raised {type(exc).__name__}: {first}"
-        ) from None
-    mismatch = baseline_mismatch(space.baseline, replayed)
+        problem = f"space(trial) on the baseline raised {type(exc).__name__}: {first}"
+        raise SearchSpaceCheckError(space.path.name, SPACE, problem, field) from None
+    if constants is not None and not isinstance(constants, dict):
+        problem = (
+            f"space(trial) on the baseline returned {type(constants).__name__}, expected a dict "
+            "of constants (or None)"
+        )
+        raise SearchSpaceCheckError(space.path.name, SPACE, problem, field)
+    mismatch = baseline_mismatch(space.baseline, {**suggested, **(constants or {})})
     if mismatch is not None:
         raise refuse(mismatch)
 

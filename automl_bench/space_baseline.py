@@ -63,20 +63,16 @@ class BaselineTrial(optuna.trial.FixedTrial):
 
 
 def replay_baseline(
-    space: Callable[[Any], dict[str, Any] | None], baseline: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The configuration ``space`` gives the baseline (suggested values and returned constants).
+    space: Callable[[Any], object], baseline: Mapping[str, Any]
+) -> tuple[dict[str, Any], object]:
+    """What ``space`` suggests for the baseline, and what it returns (its constants, unchecked).
 
     Raises :class:`BaselineOffSpace` for a parameter the baseline lacks or holds outside its
     distribution, and lets any other exception of ``space`` through.
     """
     trial = BaselineTrial(baseline)
     constants = space(trial)
-    if constants is not None and not isinstance(constants, dict):
-        raise TypeError(
-            f"space(trial) must return a dict of constants, got {type(constants).__name__}"
-        )
-    return {**trial.params, **(constants or {})}
+    return dict(trial.params), constants
 
 
 def baseline_mismatch(baseline: Mapping[str, Any], replayed: Mapping[str, Any]) -> str | None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from automl_bench.space import (
     LOADS,
+    SPACE,
     BaselineOffSpace,
     SearchSpace,
     SearchSpaceCheckError,
@@ -44,7 +45,6 @@ FULL_CHECK_CONFIGS = 4  # random configurations the seed and gradient checks als
 TIME_BOUND_S = 5.0  # per space, on one CPU thread: see the module's docstring
 RESERVED_BUILDS = 20  # what the seed and gradient checks cost, in builds, after the others
 
-SPACE = "space_returns_constants"
 BUILD = "build_returns_module"
 FORWARD = "forward_gives_logits"
 
