@@ -15,6 +15,7 @@ from automl_bench.seeding import init_seed
 from automl_bench.space import (
     BASELINE,
     LOADS,
+    SPACE,
     BaselineOffSpace,
     SearchSpace,
     check_baseline_in_space,
@@ -25,7 +26,6 @@ from automl_bench.testing.subject import (
     BATCH,
     BUILD,
     FORWARD,
-    SPACE,
     TIME_BOUND_S,
     Subject,
     batch,
