@@ -705,7 +705,7 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentCo
 def load_prices(config: ExperimentConfig, config_path: Path) -> Prices:
     """The price table the config names, and the figures its ``cost`` section picks."""
     cost = config.cost
-    path = resolve_path(cost.prices, config_path, "cost.prices", shipped="configs")
+    path = resolve_path(cost.prices, config_path, "cost.prices", shipped="prices")
     table = parse_table(read_yaml(path, "cost.prices"), path.name)
     return resolve_prices(
         table,

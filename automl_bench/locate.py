@@ -11,43 +11,56 @@ shipped copy.
 from __future__ import annotations
 
 import reprlib
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
 from automl_bench.errors import ConfigError
 
-Shipped = Literal["search_spaces", "configs"]
-_PACKAGE: dict[Shipped, str] = {
-    "search_spaces": "automl_bench.search_spaces",
-    "configs": "automl_bench.configs",
+Shipped = Literal["search_spaces", "configs", "prices"]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    package: str  # the subpackage the repository's folder ships as
+    folder: str  # the folder's name in the repository
+    suffix: str
+    what: str  # in a message about a missing file
+
+
+_KINDS: dict[Shipped, _Kind] = {
+    "search_spaces": _Kind("automl_bench.search_spaces", "search_spaces", ".py", "built-in spaces"),
+    "configs": _Kind("automl_bench.configs", "configs", ".yaml", "shipped example configs"),
+    "prices": _Kind("automl_bench.configs", "configs", ".yaml", "shipped price table"),
 }
-_SUFFIX: dict[Shipped, str] = {"search_spaces": ".py", "configs": ".yaml"}
+PRICE_TABLE = "prices"  # configs/prices.yaml: the price table, the one shipped yaml not a config
 _SHOWN = reprlib.Repr()  # what a message quotes of a value: bounded
 _SHOWN.maxstring = 80
-_WHAT: dict[Shipped, str] = {"search_spaces": "built-in spaces", "configs": "shipped configs"}
 
 
 def shipped_folder(kind: Shipped) -> Path:
     """The folder of the shipped copies: in the installed package, or this checkout's own folder
     in an editable install."""
-    return Path(str(files(_PACKAGE[kind])))
+    return Path(str(files(_KINDS[kind].package)))
 
 
 def builtin_names(kind: Shipped) -> list[str]:
     """The names a config may give bare: ``mlp`` for the shipped ``search_spaces/mlp.py``."""
-    suffix = _SUFFIX[kind]
-    found = shipped_folder(kind).glob(f"*{suffix}")
-    return sorted(p.stem for p in found if not p.stem.startswith("_"))
+    found = shipped_folder(kind).glob(f"*{_KINDS[kind].suffix}")
+    names = sorted(p.stem for p in found if not p.stem.startswith("_"))
+    if kind == "search_spaces":
+        return names
+    return [n for n in names if (n == PRICE_TABLE) == (kind == "prices")]
 
 
 def _shipped_candidate(value: Path, kind: Shipped) -> Path | None:
     """The shipped copy a relative path may mean: ``mlp``, ``mlp.py`` or ``search_spaces/mlp.py``
     (any folder named ``search_spaces``) all mean the shipped ``mlp.py``."""
-    if value.parent != Path(".") and value.parent.name != kind:
+    folder, suffix = _KINDS[kind].folder, _KINDS[kind].suffix
+    if value.parent != Path(".") and value.parent.name != folder:
         return None
-    name = value.name if value.suffix else value.name + _SUFFIX[kind]
-    return shipped_folder(kind) / name
+    return shipped_folder(kind) / (value.name if value.suffix else value.name + suffix)
 
 
 def _user_candidates(value: Path, config_path: Path) -> list[Path]:
@@ -74,7 +87,7 @@ def _first(
     else the shipped copy the path may mean. Raises ConfigError."""
     path = Path(value).expanduser()
     if shipped is not None and value in builtin_names(shipped):
-        return shipped_folder(shipped) / (value + _SUFFIX[shipped])
+        return shipped_folder(shipped) / (value + _KINDS[shipped].suffix)
     fallback = None if shipped is None or path.is_absolute() else _shipped_candidate(path, shipped)
     for candidate in [*tried, *([fallback] if fallback else [])]:
         if _existing(candidate):
@@ -88,10 +101,10 @@ def _missing(value: str, tried: list[Path], shipped: Shipped | None, relative_to
     message = f"file {_SHOWN.repr(value)} does not exist (looked in {folders}"
     if shipped is None:
         return f"{message}); give an absolute path, or one relative to {relative_to}"
+    what, names = _KINDS[shipped].what, ", ".join(builtin_names(shipped))
     return (
-        f"{message}, and the {_WHAT[shipped]} in {shipped_folder(shipped)}); give an absolute "
-        f"path, one relative to {relative_to}, or a built-in name: "
-        f"{', '.join(builtin_names(shipped))}"
+        f"{message}, and the {what} in {shipped_folder(shipped)}); give an absolute path, one "
+        f"relative to {relative_to}, or a built-in name: {names}"
     )
 
 

@@ -24,7 +24,9 @@ def outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_the_shipped_folders_hold_the_built_in_spaces_configs_and_prices() -> None:
     assert {"mlp", "cnn1d", "nb201", "maml", "protonet"} <= set(builtin_names("search_spaces"))
-    assert {"quickstart", "prices"} <= set(builtin_names("configs"))
+    assert {"quickstart", "mnist1d"} <= set(builtin_names("configs"))
+    assert "prices" not in builtin_names("configs")  # the price table is no example config
+    assert builtin_names("prices") == ["prices"]
     assert "__init__" not in builtin_names("search_spaces")
     # in this editable install the shipped copies are the repository's own folders
     assert shipped_folder("search_spaces") == REPO / "search_spaces"
@@ -40,7 +42,7 @@ def test_a_built_in_space_is_found_from_a_folder_outside_the_project(
 
 
 def test_the_default_price_table_is_the_shipped_one_outside_the_project(outside: Path) -> None:
-    got = resolve_path("configs/prices.yaml", outside, "cost.prices", "configs")
+    got = resolve_path("configs/prices.yaml", outside, "cost.prices", "prices")
     assert got == shipped_folder("configs") / "prices.yaml"
 
 
