@@ -3,15 +3,23 @@ no run: for the tests of the summary's schema, files and readers."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
+
+from automl_bench.analysis.experiment import analyse, with_analysis
+from automl_bench.analysis.verdict import VerdictSettings
 from automl_bench.cost.attribution import Energy
 from automl_bench.cost.node_meter import NodeTotals
 from automl_bench.cost.prices import Prices
 from automl_bench.metric import ACCURACY
 from automl_bench.outcome import TrialOutcome
+from automl_bench.results import constant_rows, result_rows, write_results
 from automl_bench.schema import Budget, Summary
+from automl_bench.schema import VerdictSettings as SettingsRecord
 from automl_bench.study import StudySpec
 from automl_bench.study_record import StudyRecord
 from automl_bench.summary import Metering, RunFacts, Scoring, build_summary
+from automl_bench.tasks.constant import ConstantScore
 from automl_bench.trial import TrialJob
 
 PRICES = Prices(4.0, 0.05, 0.2, 0.3, 1.25)
@@ -84,3 +92,16 @@ def sample_summary(
     records += [study("random", s, baseline + 0.05 + s / 50) for s in range(seeds)]
     metering = Metering(node_totals(records), PRICES, {"meter_start_s": 2.0})
     return build_summary(facts(created), records, Scoring(ACCURACY), metering)
+
+
+def analysed_summary(folder: Path, created: str = "2026-11-27T08:00:00+00:00") -> Summary:
+    """A sample summary with its results.csv written into ``folder`` and its analysis folded
+    in, as a run finishes it (a constant predictor at 10 % on every seed)."""
+    summary = sample_summary(created)
+    constant = [ConstantScore(s, 0.1, 0.1, 0) for s in summary.seeds]
+    write_results(result_rows(summary) + constant_rows(summary, constant), folder / "results.csv")
+    settings = VerdictSettings(rope_points=1.0)
+    summary = with_analysis(summary, analyse(folder, settings))
+    return summary.model_copy(
+        update={"verdict_settings": SettingsRecord.model_validate(asdict(settings))}
+    )

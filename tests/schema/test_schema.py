@@ -7,39 +7,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
-from summary_samples import sample_summary
+from summary_samples import analysed_summary, sample_summary
 
-from automl_bench.analysis.experiment import analyse, with_analysis
-from automl_bench.analysis.verdict import VerdictSettings
 from automl_bench.errors import ConfigError
 from automl_bench.outputs import write_summary
-from automl_bench.results import constant_rows, result_rows, write_results
 from automl_bench.schema import SCHEMA_VERSION, Summary, load_summary
-from automl_bench.schema import VerdictSettings as SettingsRecord
 from automl_bench.schema.files import summary_json
-from automl_bench.tasks.constant import ConstantScore
-
-
-def _analysed(folder: Path) -> Summary:
-    """A sample summary with its results.csv written and its analysis folded in, as a run
-    finishes it."""
-    summary = sample_summary()
-    constant = [ConstantScore(s, 0.1, 0.1, 0) for s in summary.seeds]
-    write_results(result_rows(summary) + constant_rows(summary, constant), folder / "results.csv")
-    settings = VerdictSettings(rope_points=1.0)
-    summary = with_analysis(summary, analyse(folder, settings))
-    return summary.model_copy(
-        update={"verdict_settings": SettingsRecord.model_validate(asdict(settings))}
-    )
 
 
 def test_write_then_read_gives_the_same_summary(tmp_path: Path) -> None:
-    summary = _analysed(tmp_path)
+    summary = analysed_summary(tmp_path)
     assert summary.methods["random"].verdict is not None  # the analysis is in it
     write_summary(summary, tmp_path, archive=False)
     back = load_summary(tmp_path / "summary.json")
@@ -52,7 +33,7 @@ def test_write_then_read_gives_the_same_summary(tmp_path: Path) -> None:
 
 
 def test_the_file_keeps_the_keys_scripts_read(tmp_path: Path) -> None:
-    write_summary(_analysed(tmp_path), tmp_path, archive=False)
+    write_summary(analysed_summary(tmp_path), tmp_path, archive=False)
     data = json.loads((tmp_path / "summary.json").read_text())
     assert data["schema_version"] == SCHEMA_VERSION
     random = data["methods"]["random"]
@@ -132,7 +113,7 @@ def test_a_broken_file_names_the_field(tmp_path: Path) -> None:
 def test_report_refuses_a_newer_summary_with_exit_2_and_one_line(tmp_path: Path) -> None:
     folder = tmp_path / "runs" / "sample"
     folder.mkdir(parents=True)
-    summary = _analysed(folder)
+    summary = analysed_summary(folder)
     data = json.loads(json.dumps(summary.model_dump()))
     data["schema_version"] = SCHEMA_VERSION + 1
     (folder / "summary.json").write_text(json.dumps(data))
