@@ -34,6 +34,7 @@ from automl_bench.schema import (
     MethodCost,
     NodeCost,
     ParetoTrial,
+    PriceTable,
     Study,
     Summary,
 )
@@ -242,7 +243,7 @@ def experiment_cost(
             )
             for node_id, n in totals.nodes.items()
         },
-        prices=prices.to_dict(),
+        prices=PriceTable.model_validate(prices.to_dict()),
         gpus_used=gpus,
         warnings=[totals.gpu_mismatch] if totals.gpu_mismatch else [],
         metering=dict(metering),

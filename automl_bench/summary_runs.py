@@ -131,17 +131,16 @@ def log_summary_run(tracking: Any, summary: Summary, tags: dict[str, str]) -> st
     metrics = _summary_metrics(summary)
     method_metrics, verdict_tags = _method_lines(summary, delta)
     metrics.update(method_metrics)
-    prices = summary.cost.prices
     run_id = tracking.start_run(
         name=f"{summary.experiment} summary",
         tags={
             **tags,
             "level": "experiment",
             **verdict_tags,
-            **{f"price_{k}": v for k, v in summary.cost.price_sources.items()},
+            **{f"price_{k}": v for k, v in summary.cost.prices.sources.items()},
             **summary.cost.node.record().to_tags(),
         },
-        params={k: v for k, v in prices.items() if k != "sources"},
+        params=summary.cost.prices.figures(),
     )
     tracking.end_run(run_id, "FINISHED", metrics, look_history(summary, delta), None)
     return str(run_id)

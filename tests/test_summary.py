@@ -92,7 +92,7 @@ def test_phases_add_up_and_idle_closes_the_books() -> None:
     phases_usd = cost.search.usd + cost.final.usd + cost.inference.usd
     assert phases_usd + cost.idle.usd == pytest.approx(cost.node.usd)
     assert cost.node.co2_kg == pytest.approx((windows + idle).kwh * 1.25 * 0.3)
-    assert cost.prices["pue"] == 1.25 and cost.metering == {"meter_start_s": 2.0}
+    assert cost.prices.pue == 1.25 and cost.metering == {"meter_start_s": 2.0}
 
 
 def test_each_method_pairs_its_seeds_with_the_reference() -> None:

@@ -78,7 +78,7 @@ def energy_balance(summary: Summary) -> str:
 
 
 def prices_line(summary: Summary) -> str:
-    sources = summary.cost.price_sources
+    sources = summary.cost.prices.sources
     if not sources:
         return ""
     return "Prices and factors: " + "; ".join(f"{k}: {v}" for k, v in sources.items())

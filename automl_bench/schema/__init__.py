@@ -3,7 +3,14 @@ written from them and read back through them (``load_summary``)."""
 
 from __future__ import annotations
 
-from automl_bench.schema.cost import Attribution, Cost, Energy, ExperimentCost, NodeCost
+from automl_bench.schema.cost import (
+    Attribution,
+    Cost,
+    Energy,
+    ExperimentCost,
+    NodeCost,
+    PriceTable,
+)
 from automl_bench.schema.files import load_summary, summary_from_dict, write_summary_json
 from automl_bench.schema.method import DeploySummary, MeanCI, Method, MethodCost
 from automl_bench.schema.study import Deploy, Failure, MetaFigures, MetaStep, ParetoTrial, Study
@@ -60,6 +67,7 @@ __all__ = [
     "OrderRatios",
     "ParetoFront",
     "ParetoTrial",
+    "PriceTable",
     "ReferenceBlock",
     "Score",
     "Study",

@@ -73,6 +73,23 @@ class NodeCost(Record):
     unclosed_windows: int
 
 
+class PriceTable(Record):
+    """The prices and factors the run was reckoned at, and where each figure comes from."""
+
+    gpu_hour_usd: float
+    cpu_hour_usd: float
+    electricity_usd_per_kwh: float
+    carbon_intensity_kg_per_kwh: float
+    pue: float
+    gpu_model: str | None
+    billing: str
+    sources: dict[str, str]  # figure -> "row: source (date)"
+
+    def figures(self) -> dict[str, Any]:
+        """Every field but the sources (MLflow params)."""
+        return self.model_dump(exclude={"sources"})
+
+
 class ExperimentCost(Record):
     """Totals per phase, the deploy measurement, idle / overhead, windows never closed, and
     what the node meters measured, which all the other lines add up to."""
@@ -86,11 +103,7 @@ class ExperimentCost(Record):
     node: Cost
     attribution: Attribution
     nodes: dict[str, NodeCost]
-    prices: dict[str, Any]  # the price table's figures and, under "sources", where each is from
+    prices: PriceTable
     gpus_used: list[str]
     warnings: list[str]
     metering: dict[str, float]
-
-    @property
-    def price_sources(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in dict(self.prices.get("sources") or {}).items()}
