@@ -34,6 +34,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from automl_bench.errors import ConfigError
+from automl_bench.space_errors import (
+    BASELINE,
+    LOADS,
+    SPACE,
+    BaselineOffSpace,
+    SearchSpaceCheckError,
+)
 
 if TYPE_CHECKING:
     import optuna
@@ -48,33 +55,6 @@ LR_RANGE = (1e-4, 3e-2)  # log-uniform
 WEIGHT_DECAY_CHOICES = (0.0, 1e-5, 1e-4, 1e-3)
 BATCH_SIZE_CHOICES = (32, 64, 100, 128, 256)
 OPTIMIZER_CHOICES = ("adam", "adamw")
-
-# The conformance checks (automl_bench.testing) the loader itself makes.
-LOADS = "loads"
-SPACE = "space_returns_constants"
-BASELINE = "baseline_in_space"
-
-
-class BaselineOffSpace(Exception):
-    """The baseline is not a point of the space; ``str`` says why, in one sentence (raised by
-    ``space_baseline.BaselineTrial`` from inside ``space``)."""
-
-
-class SearchSpaceCheckError(ConfigError):
-    """A search space failed a conformance check: ``check`` names it, ``file`` the space file,
-    ``problem`` says what is wrong; ``field`` is the config field that named the file.
-    ``str(error)`` is one line, as for every ConfigError:
-    ``space: <file>: check '<check>' failed: <problem>``."""
-
-    def __init__(self, file: str, check: str, problem: str, field: str = "space") -> None:
-        self.file = file
-        self.check = check
-        self.problem = problem
-        super().__init__(field, f"{file}: check {check!r} failed: {problem}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Rebuilt from its fields when pickled or copied (Ray does both with errors).
-        return (type(self), (self.file, self.check, self.problem, self.field))
 
 SpaceFn = Callable[["optuna.Trial"], dict[str, Any]]
 BuildFn = Callable[[dict[str, Any], "TaskInfo"], "torch.nn.Module"]

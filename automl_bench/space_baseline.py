@@ -21,7 +21,7 @@ from optuna.distributions import (
 )
 
 from automl_bench.distributions import contains, describe
-from automl_bench.space import BaselineOffSpace
+from automl_bench.space_errors import BaselineOffSpace
 
 
 class BaselineTrial(optuna.trial.FixedTrial):

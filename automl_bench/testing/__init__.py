@@ -60,7 +60,7 @@ global random state and thread count as they found them.
 
 from __future__ import annotations
 
-from automl_bench.space import SearchSpaceCheckError
+from automl_bench.space_errors import SearchSpaceCheckError
 from automl_bench.testing.checks import (
     SpaceCheck,
     SpaceCheckResult,

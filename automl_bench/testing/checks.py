@@ -12,14 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from automl_bench.seeding import init_seed
-from automl_bench.space import (
-    BASELINE,
-    LOADS,
-    SPACE,
-    BaselineOffSpace,
-    SearchSpace,
-    check_baseline_in_space,
-)
+from automl_bench.space import SearchSpace, check_baseline_in_space
+from automl_bench.space_errors import BASELINE, LOADS, SPACE, BaselineOffSpace
 from automl_bench.tasks.base import TaskInfo
 from automl_bench.testing.sampling import N_RANDOM
 from automl_bench.testing.subject import (

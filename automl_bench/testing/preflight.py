@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from automl_bench.space import SearchSpace, SearchSpaceCheckError
+from automl_bench.space import SearchSpace
+from automl_bench.space_errors import SearchSpaceCheckError
 from automl_bench.testing.checks import CHECKS, SpaceCheckResult, run_checks
 from automl_bench.testing.sampling import N_RANDOM
 from automl_bench.testing.subject import TIME_BOUND_S, make_subject

@@ -23,15 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automl_bench.space import (
-    LOADS,
-    SPACE,
-    BaselineOffSpace,
-    SearchSpace,
-    SearchSpaceCheckError,
-    missing_parts,
-    read_search_space,
-)
+from automl_bench.space import SearchSpace, missing_parts, read_search_space
+from automl_bench.space_errors import LOADS, SPACE, BaselineOffSpace, SearchSpaceCheckError
 from automl_bench.testing.target import CheckTarget
 from automl_bench.testing.torch_util import build_model, describe, forward, optuna_quiet, short
 

@@ -8,14 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from automl_bench.seeding import init_seed
 
 if TYPE_CHECKING:
     import torch
 
-    from automl_bench.testing.subject import Subject
+    from automl_bench.space import SearchSpace
+    from automl_bench.space_errors import SearchSpaceCheckError
+    from automl_bench.testing.target import CheckTarget
+
+
+class Subject(Protocol):
+    """What running a build needs of the space under check (``subject.Subject`` has it)."""
+
+    seed: int
+    space: SearchSpace
+    target: CheckTarget
+
+    def error(self, check: str, problem: str) -> SearchSpaceCheckError: ...
 
 
 def build_model(
