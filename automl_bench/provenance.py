@@ -21,9 +21,18 @@ LIBRARIES = (
 )
 
 
-def code_revision() -> str:
-    """The git commit of the automl-bench checkout (``+dirty`` with local changes), or "unknown"."""
-    root = Path(__file__).resolve().parent.parent
+_CHECKOUT = Path(__file__).resolve().parent.parent  # the clone's root, or site-packages
+
+
+def code_revision(root: Path = _CHECKOUT) -> str:
+    """The git commit of the automl-bench checkout at ``root`` (``+dirty`` with local changes);
+    installed from a wheel, ``automl-bench <version>``: its site-packages may lie inside another
+    project's repository, whose commit is not ours; else "unknown"."""
+    if not (root / ".git").exists():  # a folder (a clone) or a file (a git worktree)
+        try:
+            return f"automl-bench {metadata.version('automl-bench')}"
+        except metadata.PackageNotFoundError:
+            return "unknown"
     try:
         rev = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
