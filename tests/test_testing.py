@@ -32,6 +32,7 @@ from automl_bench.testing.sampling import (
     FAILING_SHARE,
     configs_needed,
     detection_probability,
+    grid,
 )
 from automl_bench.testing.subject import draw_random_configs, make_subject
 from automl_bench.testing.target import check_target
@@ -136,7 +137,7 @@ BROKEN_CASES = [
     (
         "build_fails_sometimes.py",
         "build_returns_module",
-        "raised ValueError: width 80 is a multiple of 20",
+        "raised ValueError: width 160 is a multiple of 20",
     ),
     (
         "baseline_missing_key.py",
@@ -442,10 +443,54 @@ def test_a_passed_check_says_what_it_checked_in_one_line() -> None:
     assert line.startswith("mlp.py: OK on digits, 8 checks passed on the baseline and 59 random ")
 
 
-def test_a_configuration_drawn_twice_is_checked_once() -> None:
-    result = check_search_space(FIXTURES / "sibling_import" / "uses_sibling.py", "wine")
-    assert result.drawn == result.configurations < N_RANDOM  # 49 widths, 59 draws
-    assert result.drawn > 20
+def test_a_configuration_drawn_twice_is_checked_once(tmp_path: Path) -> None:
+    path = space_file(
+        tmp_path, "wide.py", EXTRA='def space(trial):\n    trial.suggest_int("width", 16, 165)\n'
+    )  # 150 widths: too many to enumerate, so 59 draws, some of them twice
+    result = check_search_space(path, "wine")
+    assert not result.enumerated
+    assert result.drawn == result.configurations < N_RANDOM
+    assert result.drawn > 40
+
+
+def test_a_small_discrete_space_is_checked_whole(tmp_path: Path) -> None:
+    """40 configurations, one of which does not build: drawing 59 at random would miss it
+    about once in five checks; enumerating finds it every time, whatever the seed."""
+    path = space_file(
+        tmp_path,
+        "small.py",
+        BUILD='if config["width"] == 19 and config["act"] == "b": raise ValueError("this one")',
+        EXTRA='def space(trial):\n    trial.suggest_int("width", 16, 25)\n'
+        '    trial.suggest_categorical("act", ["a", "b", "c", "d"])\n\n\n'
+        'baseline = {"width": 20, "act": "a"}\n',
+    )
+    for seed in (0, 1, 2):
+        with pytest.raises(SearchSpaceCheckError, match="this one") as info:
+            check_search_space(path, "wine", seed=seed)
+        assert "build({'width': 19, 'act': 'b'})" in str(info.value)
+
+
+def test_the_grid_of_a_discrete_space() -> None:
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    points = grid(
+        {
+            "n": IntDistribution(1, 3),
+            "act": CategoricalDistribution(["relu", "tanh"]),
+            "drop": FloatDistribution(0.0, 0.2, step=0.1),
+        }
+    )
+    assert points is not None and len(points) == 3 * 2 * 3
+    assert {"n": 3, "act": "tanh", "drop": 0.2} in [
+        {**p, "drop": round(p["drop"], 9)} for p in points
+    ]
+    assert grid({"lr": FloatDistribution(1e-4, 1e-1, log=True)}) is None  # continuous
+    assert grid({"w": IntDistribution(1, 101)}) is None  # more than ENUMERATE_UP_TO
+    assert grid({"a": IntDistribution(1, 20), "b": IntDistribution(1, 20)}) is None  # 400
 
 
 def test_the_time_bound_stops_the_building_and_says_so() -> None:

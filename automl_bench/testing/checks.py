@@ -51,6 +51,7 @@ class SpaceCheckResult:
     fully_checked: int  # random configurations the seed and gradient checks also ran on
     seconds: float
     cut_short: bool  # the time bound stopped the building before every drawn configuration
+    enumerated: bool = False  # a small discrete space: every configuration was drawn
 
     def line(self) -> str:
         """One line: ``my_mlp.py: OK on digits, 8 checks, the baseline and 59 random ...``."""
@@ -59,10 +60,12 @@ class SpaceCheckResult:
             if self.cut_short
             else ""
         )
+        which = "configurations of the space" if self.enumerated else "random configurations"
+        every = "all " if self.enumerated and not self.cut_short else ""
         return (
             f"{self.file}: OK on {self.task}, {self.checks} checks passed on the baseline and "
-            f"{self.configurations} random configurations{cut} (seeds and gradients on the "
-            f"baseline and {self.fully_checked}), in {self.seconds:.1f} s"
+            f"{every}{self.configurations} {which}{cut} (seeds and gradients on the baseline "
+            f"and {self.fully_checked}), in {self.seconds:.1f} s"
         )
 
 
@@ -102,6 +105,7 @@ def run_checks(subject: Subject, checks: tuple[SpaceCheck, ...]) -> SpaceCheckRe
         subject.configurations_fully_checked(),
         time.monotonic() - subject.started,
         subject.cut_short,
+        subject.enumerated,
     )
 
 

@@ -6,12 +6,21 @@ fails on ``FAILING_SHARE`` (5 %) of the space with probability at least ``DETECT
 ``n >= log(1 - 0.95) / log(1 - 0.05)``, so ``N_RANDOM = 59`` (``1 - 0.95 ** 59 = 0.9515``).
 
 The draws come from Optuna's ``RandomSampler`` (each parameter independent and uniform over its
-distribution, log-uniform on a log scale); a configuration drawn twice is checked once.
+distribution, log-uniform on a log scale); a configuration drawn twice is checked once. A small
+discrete space is checked whole instead: when every parameter the draws met is categorical or
+an integer (or a float on a grid), each with one distribution, and their product has at most
+``ENUMERATE_UP_TO`` points, every point is replayed through ``space`` (see ``grid``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optuna.distributions import BaseDistribution
 
 FAILING_SHARE = 0.05  # a build that fails on this share of the space ...
 DETECTION = 0.95  # ... is caught with at least this probability
@@ -37,3 +46,38 @@ def detection_probability(failing_share: float, n: int) -> float:
 
 
 N_RANDOM = configs_needed(FAILING_SHARE, DETECTION)  # 59
+ENUMERATE_UP_TO = 100  # a discrete space with at most this many points is checked whole
+
+
+def grid(distributions: Mapping[str, BaseDistribution]) -> list[dict[str, Any]] | None:
+    """Every combination of the parameters' values, when each is discrete and there are at most
+    ``ENUMERATE_UP_TO``; None otherwise (a continuous parameter, or too many points)."""
+    names, values = list(distributions), []
+    size = 1
+    for name in names:
+        points = _points(distributions[name])
+        if points is None:
+            return None
+        size *= len(points)
+        if size > ENUMERATE_UP_TO:
+            return None
+        values.append(points)
+    combinations = itertools.product(*values)
+    return [dict(zip(names, combination, strict=True)) for combination in combinations]
+
+
+def _points(distribution: BaseDistribution) -> list[Any] | None:
+    """A discrete distribution's values (at most ENUMERATE_UP_TO + 1 of them); None otherwise."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        return list(distribution.choices)
+    if isinstance(distribution, IntDistribution | FloatDistribution) and distribution.step:
+        count = math.floor((distribution.high - distribution.low) / distribution.step + 1e-9) + 1
+        if count > ENUMERATE_UP_TO:
+            return None
+        points = [distribution.low + i * distribution.step for i in range(count)]
+        if isinstance(distribution, FloatDistribution):
+            return [float(p) for p in points]
+        return [int(p) for p in points]
+    return None

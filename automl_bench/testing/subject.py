@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from automl_bench.space import SearchSpace, missing_parts, read_search_space
 from automl_bench.space_errors import LOADS, SPACE, BaselineOffSpace, SearchSpaceCheckError
+from automl_bench.testing.sampling import grid
 from automl_bench.testing.target import CheckTarget
 from automl_bench.testing.torch_util import build_model, describe, forward, optuna_quiet, short
 
 if TYPE_CHECKING:
     import optuna
     import torch
+    from optuna.distributions import BaseDistribution
 
 BATCH = 7  # differs from every task's class count, so a transposed output cannot pass
 CONSTANT_TYPES = (bool, int, float, str, type(None))
@@ -64,6 +66,7 @@ class Subject:
     time_bound_s: float = TIME_BOUND_S
     started: float = dataclasses.field(default_factory=time.monotonic)
     cut_short: bool = False  # the time bound stopped the building of configurations
+    enumerated: bool = False  # the space is small and discrete: every configuration is checked
     _random: list[dict[str, Any]] | None = None
     _bounded: list[tuple[str, dict[str, Any]]] | None = None
     _built: dict[str, Built] = dataclasses.field(default_factory=dict)
@@ -175,13 +178,15 @@ def make_subject(
 def draw_random_configs(s: Subject) -> list[dict[str, Any]]:
     """``n_random`` configurations from a real study's trials, each replayed through
     ``FixedTrial`` (a define-by-run space must be a function of the trial's answers); a
-    configuration drawn twice is kept once."""
+    configuration drawn twice is kept once. A small discrete space gives all its points
+    instead (``sampling.grid``), and ``s.enumerated`` says so."""
     import optuna
 
     sampler = optuna.samplers.RandomSampler(seed=s.seed)
     with optuna_quiet():
         study = optuna.create_study(direction="maximize", sampler=sampler)
     configs: dict[str, dict[str, Any]] = {}
+    met: dict[str, set[BaseDistribution]] = {}
     for i in range(s.n_random):
         trial = study.ask()
         where = f"space(trial) on trial {i} of RandomSampler(seed={s.seed})"
@@ -195,8 +200,37 @@ def draw_random_configs(s: Subject) -> list[dict[str, Any]]:
                 f"replaying its parameters through FixedTrial gave {replayed} (does space draw "
                 "random numbers, or read a clock, a file or trial.number?)",
             )
-        configs.setdefault(repr(sorted(config.items(), key=lambda item: item[0])), config)
+        configs.setdefault(_key(config), config)
+        for name, distribution in trial.distributions.items():
+            met.setdefault(name, set()).add(distribution)
+    whole = _enumerate(s, met) if s.n_random else None
+    s.enumerated = whole is not None
+    return whole if whole is not None else list(configs.values())
+
+
+def _enumerate(
+    s: Subject, met: dict[str, set[BaseDistribution]]
+) -> list[dict[str, Any]] | None:
+    """Every configuration of a small discrete space, or None (see ``sampling.grid``)."""
+    from automl_bench.space_baseline import BaselineTrial
+
+    if any(len(distributions) > 1 for distributions in met.values()):
+        return None  # a parameter suggested from different distributions on different paths
+    points = grid({name: next(iter(d)) for name, d in met.items()})
+    if points is None:
+        return None
+    configs: dict[str, dict[str, Any]] = {}
+    for point in points:
+        try:  # a parameter the draws never met (another path) stops the enumeration
+            config = sample(s, BaselineTrial(point), f"space(FixedTrial({point}))")
+        except BaselineOffSpace:
+            return None
+        configs.setdefault(_key(config), config)
     return list(configs.values())
+
+
+def _key(config: dict[str, Any]) -> str:
+    return repr(sorted(config.items(), key=lambda item: item[0]))
 
 
 def sample(
