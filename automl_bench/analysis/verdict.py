@@ -49,6 +49,7 @@ from automl_bench.analysis.intervals import (
     seeds_to_decide,
 )
 from automl_bench.analysis.metrics import rows_metric, rows_reference, the_reference
+from automl_bench.failures import total_failures
 from automl_bench.metric import ACCURACY, BASELINE, Metric
 from automl_bench.tasks.constant import CONSTANT
 
@@ -160,13 +161,12 @@ def _ratios(pairs: Sequence[Pair]) -> dict[str, Interval]:
 
 
 def _failures(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    trials = sum(int(r["trials"]) for r in rows)
-    failed_trials = sum(int(r["failed"]) for r in rows)
+    count = total_failures(rows)  # search trials and final trainings
     failed_studies = sum(r["status"] != "ok" for r in rows)
     return {
         "studies": len(rows),
         "failed_studies": _interval_dict(clopper_pearson(failed_studies, len(rows))),
-        "failed_trials": _interval_dict(clopper_pearson(failed_trials, trials)),
+        "failed_trials": _interval_dict(clopper_pearson(count.failed, count.run)),
     }
 
 

@@ -102,6 +102,8 @@ def row(method: str, seed: int, test: float | None, **over: Any) -> dict[str, An
         test_metric=test,
         trials=4 if method != "baseline" else 0,
         failed=0,
+        final_trainings=1 if test is not None else 0,
+        final_failed=0,
         deploy_feasible=True,
         deploy_broken="",
     )
@@ -162,15 +164,21 @@ def test_a_model_that_breaks_a_constraint_is_not_deployable_whatever_its_gain() 
 
 def test_failures_are_counted_not_dropped() -> None:
     rows = _experiment([3.0, 3.2, 2.8, 3.1])
-    rows[-1].update(status="failed", test_metric=None, failed=4)
+    rows[-1].update(status="failed", test_metric=None, failed=4, final_trainings=0)
     v = verdicts(rows, SETTINGS)["m"]
     assert v["seeds_paired"] == 3 and v["studies"] == 4
     assert (
         v["failed_studies"]["estimate"] == 0.25
         and v["failed_studies"]["method"] == "Clopper-Pearson"
     )
-    assert v["failed_trials"]["estimate"] == pytest.approx(4 / 16)
+    # search trials and final trainings alike: 4 of 16 search trials, 0 of 3 final trainings
+    assert v["failed_trials"]["estimate"] == pytest.approx(4 / 19) and v["failed_trials"]["n"] == 19
     assert "1 of 4 studies failed" in v["reason"]
+    # a final training that failed counts as a failed trial too
+    rows[-2].update(status="failed", test_metric=None, final_failed=1)
+    v = verdicts(rows, SETTINGS)["m"]
+    assert v["failed_trials"]["estimate"] == pytest.approx(5 / 19)
+    assert "2 of 4 studies failed" in v["reason"]
 
 
 def test_one_seed_gives_no_interval_and_no_verdict() -> None:
