@@ -17,6 +17,7 @@ from automl_bench.analysis.metrics import (
     value_sd,
     value_text,
 )
+from automl_bench.failures import run_failures
 from automl_bench.looks import looks_words
 from automl_bench.metric import ACCURACY, Metric
 from automl_bench.report.meta_table import meta_table
@@ -146,7 +147,7 @@ def print_table(summary: Summary, console: Console, exp_dir: Path | None = None)
         console.print(f"[yellow]warning:[/yellow] {warning}")
     where = exp_dir if exp_dir is not None else Path(summary.experiment)
     console.print(
-        f"{summary.failed_trials} search trials failed; {summary.wall_s:.0f} s in all; "
+        f"{run_failures(summary).words()}; {summary.wall_s:.0f} s in all; "
         f"summary in {where / 'summary.json'}; MLflow: {summary.tracking_uri}"
     )
 

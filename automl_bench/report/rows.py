@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from automl_bench.cost.uncertainty import describe
+from automl_bench.failures import method_failures
 from automl_bench.schema import Method, Summary
 
 
@@ -29,6 +30,7 @@ def _delta(method: Method, is_reference: bool) -> tuple[float | None, float | No
 def method_row(label: str, method: Method, summary: Summary) -> dict[str, Any]:
     mean_key, std_key, delta_key = row_keys(summary)
     training = method.cost.training()
+    count = method_failures(method)  # search trials and final trainings
     delta, low, high = _delta(method, label == summary.reference_method)
     score = method.normalised_score
     return {
@@ -40,8 +42,8 @@ def method_row(label: str, method: Method, summary: Summary) -> dict[str, Any]:
         "delta_ci95_low": low,
         "delta_ci95_high": high,
         "normalised_score": score.estimate if score else None,
-        "trials": method.search_trials,
-        "failed": method.failed_trials,
+        "trials": count.run,
+        "failed": count.failed,
         "wall_s": training.wall_s,
         "energy_kwh": training.energy_kwh,
         "energy_kwh_low": training.energy_kwh_low,

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from summary_samples import analysed_summary
 
+from automl_bench.failures import run_failures
 from automl_bench.report import write_report
 from automl_bench.report.compare import compare_table
 from automl_bench.report.console import print_table, print_verdicts
@@ -32,7 +33,9 @@ def test_the_console_says_what_the_record_holds(tmp_path: Path) -> None:
     print_table(summary, console, tmp_path)
     print_verdicts(summary, console)
     text = console.export_text()
-    assert f"{summary.failed_trials} search trials failed" in text and summary.failed_trials == 3
+    count = run_failures(summary)
+    assert count.search_failed == summary.failed_trials == 3
+    assert f"{count.words()}; " in text  # the words the closing line on stderr uses
     verdict = summary.methods["random"].verdict
     assert verdict is not None and verdict.call in text
     rows = {r["method"]: r for r in table_rows(summary)}
