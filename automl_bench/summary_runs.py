@@ -11,6 +11,7 @@ from typing import Any
 from automl_bench.analysis.metrics import summary_metric
 from automl_bench.analysis.verdict import INCONCLUSIVE
 from automl_bench.deploy.record import DeployRecord
+from automl_bench.failures import recorded_failures
 from automl_bench.meta_summary import meta_metrics
 from automl_bench.metric import Metric
 from automl_bench.schema import Study, Summary, Verdict
@@ -21,7 +22,8 @@ SUMMARY_LINES = ("search", "final", "inference", "deploy", "idle", "node")
 
 
 def _study_metrics(study: Study, metric: Metric) -> dict[str, float]:
-    metrics: dict[str, float] = {"trials": study.trials, "failed": study.failed}
+    # trials, failed (search), final_trainings, final_failed: the count everywhere else
+    metrics: dict[str, float] = {**recorded_failures(study).to_record()}
     if study.test_metric is not None:
         metrics[metric.test_key] = study.test_metric
     if study.val_metric is not None:
