@@ -140,3 +140,27 @@ def test_the_real_cli_check_and_run_say_one_line(tmp_path: Path) -> None:
     assert "check 'build_returns_module' failed" in one_line(run.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml"]  # nothing written
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "starts"),
+    [
+        (["--task", "imagenet"], "task: unknown task 'imagenet'"),
+        (["--task", "image_folder"], "data_dir: task 'image_folder' reads a folder"),
+    ],
+)
+def test_check_refuses_a_bad_task_in_one_line(
+    args: list[str], starts: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", str(REPO / "search_spaces" / "mlp.py"), *args])
+    captured = capsys.readouterr()
+    assert code == EXIT_BAD_INPUT and captured.out == ""
+    assert one_line(captured.err).startswith(PREFIX + starts)
+
+
+def test_check_refuses_a_missing_file_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", str(tmp_path / "none.py"), "--task", "digits"])
+    assert code == EXIT_BAD_INPUT
+    assert one_line(capsys.readouterr().err).startswith(f"{PREFIX}space: search-space file ")
