@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -527,5 +528,8 @@ def test_a_baseline_off_the_space_fails_baseline_in_space_in_our_words(
 
 
 def test_no_private_optuna_api_is_used() -> None:
-    sources = (REPO / "automl_bench").rglob("*.py")
-    assert not [p for p in sources if "._contains(" in p.read_text()]
+    """Not ``distribution._contains``, nor any ``optuna._module`` or ``optuna.x._name``."""
+    private = re.compile(r"\._contains\(|\boptuna(\.\w+)*\._\w")
+    sources = [*(REPO / "automl_bench").rglob("*.py"), *(REPO / "search_spaces").glob("*.py")]
+    assert sources
+    assert not [p for p in sources if private.search(p.read_text())]
