@@ -686,6 +686,7 @@ def _finish(run: _Run, looks: Looks) -> Summary:
     from automl_bench.files import archive_previous
     from automl_bench.schema import LooksBlock
     from automl_bench.schema import VerdictSettings as SettingsRecord
+    from automl_bench.summary import benchmark_cost
     from automl_bench.summary_runs import close_parent_runs, log_summary_run
 
     config = run.prepared.config
@@ -693,7 +694,7 @@ def _finish(run: _Run, looks: Looks) -> Summary:
     cost = summary.cost.model_copy(update={"warnings": summary.cost.warnings + _run_warnings(run)})
     summary = summary.model_copy(update={"cost": cost, "resumed": run.state.resumed or None})
     if config.seed_plan is not None:
-        block = {**looks.to_dict(), "benchmark": benchmark_cost(summary)}
+        block = {**looks.to_dict(), "benchmark": benchmark_cost(summary).model_dump()}
         summary = summary.model_copy(update={"looks": LooksBlock.model_validate(block)})
     archive_previous(run.exp_dir)
     _write_long_results(run, summary)  # results in long format; the verdict reads them alone
@@ -705,21 +706,6 @@ def _finish(run: _Run, looks: Looks) -> Summary:
     close_parent_runs(run.tracking, summary, run.studies)
     run_id = log_summary_run(run.tracking, summary, run.common_tags)
     return summary.model_copy(update={"summary_run_id": run_id})
-
-
-def benchmark_cost(summary: Summary) -> dict[str, Any]:
-    """What deciding cost: every study's search and final training, and the part spent on the
-    seeds added after the first look. This is the benchmark's own cost, not a method's."""
-    every, added = CostRecord(), CostRecord()
-    seeds: dict[str, int] = {}
-    for label, method in summary.methods.items():
-        seeds[label] = len(method.studies)
-        for study in method.studies:
-            spent = study.search.record() + study.final.record()
-            every = every + spent
-            if study.look > 0:
-                added = added + spent
-    return {"seeds": seeds, "all_seeds": every.to_dict(), "added_seeds": added.to_dict()}
 
 
 def _open_studies(

@@ -23,6 +23,7 @@ from automl_bench.metric import ACCURACY, BASELINE, Metric
 from automl_bench.outcome import TrialOutcome
 from automl_bench.schema import (
     Attribution,
+    Benchmark,
     Budget,
     Cost,
     Deploy,
@@ -280,6 +281,20 @@ def methods_summary(records: list[StudyRecord], scoring: Scoring) -> dict[str, M
         )
         for label, mine in studies.items()
     }
+
+
+def benchmark_cost(summary: Summary) -> Benchmark:
+    """What deciding cost: every study's search and final training, and the part spent on the
+    seeds added after the first look. This is the benchmark's own cost, not a method's."""
+    every, added = CostRecord(), CostRecord()
+    for method in summary.methods.values():
+        for study in method.studies:
+            spent = study.search.record() + study.final.record()
+            every = every + spent
+            if study.look > 0:
+                added = added + spent
+    seeds = {label: len(m.studies) for label, m in summary.methods.items()}
+    return Benchmark(seeds=seeds, all_seeds=Cost.of(every), added_seeds=Cost.of(added))
 
 
 def build_summary(

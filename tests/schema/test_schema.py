@@ -128,3 +128,41 @@ def test_report_refuses_a_newer_summary_with_exit_2_and_one_line(tmp_path: Path)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "schema_version" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_looks_of_a_seed_plan_round_trip_and_read_as_words_and_history(
+    tmp_path: Path,
+) -> None:
+    from automl_bench.looks import Caps, Looks, looks_words
+    from automl_bench.schema import LooksBlock
+    from automl_bench.summary import benchmark_cost
+    from automl_bench.summary_runs import look_history
+
+    summary = analysed_summary(tmp_path)
+    looks = Looks(Caps(max_seeds=5, max_energy_kwh=1.0))
+    verdict = summary.methods["random"].verdict
+    assert verdict is not None
+    judged = {"random": verdict.model_dump()}
+    looks.record([0, 1], ["baseline", "random"], judged, 2, 0.01, 5.0)
+    looks.record([2], ["baseline", "random"], judged, 3, 0.02, 9.0)
+    looks.stopped = "every call decided"
+    block = LooksBlock.model_validate(
+        {**looks.to_dict(), "benchmark": benchmark_cost(summary).model_dump()}
+    )
+    summary = summary.model_copy(update={"looks": block})
+    write_summary(summary, tmp_path, archive=False)
+    back = load_summary(tmp_path / "summary.json")
+    assert back.looks == block
+    words = looks_words(back)
+    assert words is not None and "2 looks, stopped: every call decided" in words
+    assert "max 5 seeds, 1 kWh" in words and "random 3" in words
+    bench = benchmark_cost(summary)
+    assert bench.added_seeds.energy_kwh.total == 0.0  # every study ran at the first look
+    training = summary.methods["random"].cost.training().energy_kwh
+    assert bench.all_seeds.energy_kwh.total > training > 0
+    history = look_history(back, "delta_points")
+    assert history is not None and [step for step, _ in history] == [0, 1]
+    delta = verdict.delta_points
+    assert delta is not None
+    assert history[1][1]["look/random/delta_points"] == delta.estimate
+    assert history[1][1]["look/random/seeds"] == delta.n
