@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -68,14 +69,26 @@ def naswot_kernel(
     whose inputs are coded (default: :func:`default_activations`). Raises ``ValueError`` if the
     model has none of them, or none of them runs in the forward pass.
     """
-    import torch
-    from torch import nn
-
     kinds = default_activations() if activations is None else tuple(activations)
     if x.dim() < 1 or x.shape[0] < 1:
         raise ValueError(
             f"`x` must be a batch of at least one input, but got shape {tuple(x.shape)}."
         )
+    hooked = _rectifiers(model, kinds)
+    codes = _Codes.for_batch(x)
+    _forward_once(model, x, [(m, codes.hook(name)) for name, m in hooked])
+    if codes.calls == 0:
+        raise ValueError(
+            f"NASWOT: none of the {len(hooked)} rectifier modules of {type(model).__name__} ran "
+            "in the forward pass (does forward call torch.nn.functional.relu instead?)."
+        )
+    return codes.kernel
+
+
+def _rectifiers(
+    model: nn.Module, kinds: tuple[type[nn.Module], ...]
+) -> list[tuple[str, nn.Module]]:
+    """The model's modules whose inputs are coded, by name; ``ValueError`` if it has none."""
     hooked = [(name, m) for name, m in model.named_modules() if isinstance(m, kinds)]
     if not hooked:
         names = ", ".join(k.__name__ for k in kinds)
@@ -84,30 +97,54 @@ def naswot_kernel(
             f"({names}); torch.nn.functional.relu calls cannot be hooked: use nn.ReLU modules, "
             "or name other activation modules in `activations`."
         )
-    n = x.shape[0]
-    kernel = torch.zeros(n, n, dtype=torch.float64, device=x.device)
-    calls = 0
+    return hooked
 
-    def code(name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
-        def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
-            nonlocal kernel, calls
+
+@dataclass
+class _Codes:
+    """K_H as the hooks add each coded layer to it, and how many layers did."""
+
+    n: int  # the batch's inputs
+    kernel: torch.Tensor
+    calls: int = 0
+
+    @classmethod
+    def for_batch(cls, x: torch.Tensor) -> _Codes:
+        import torch
+
+        n = x.shape[0]
+        return cls(n, torch.zeros(n, n, dtype=torch.float64, device=x.device))
+
+    def hook(self, name: str) -> Callable[[nn.Module, tuple[Any, ...]], None]:
+        """A forward pre-hook that codes the input of the module ``name``."""
+        import torch
+
+        def code(module: nn.Module, args: tuple[Any, ...]) -> None:
             if not args or not isinstance(args[0], torch.Tensor):
                 raise ValueError(f"NASWOT: {name!r} was called without a tensor input.")
             inp = args[0]
-            if inp.dim() < 1 or inp.shape[0] != n:
+            if inp.dim() < 1 or inp.shape[0] != self.n:
                 raise ValueError(
                     f"NASWOT: the input of {name!r} has shape {tuple(inp.shape)}, but its first "
-                    f"dimension must be the batch of {n}."
+                    f"dimension must be the batch of {self.n}."
                 )
-            c = (inp.detach().reshape(n, -1) > 0).to(torch.float64)
-            kernel += c @ c.T + (1.0 - c) @ (1.0 - c).T
-            calls += 1
+            c = (inp.detach().reshape(self.n, -1) > 0).to(torch.float64)
+            self.kernel += c @ c.T + (1.0 - c) @ (1.0 - c).T
+            self.calls += 1
 
-        return hook
+        return code
 
-    modes = [(m, m.training) for m in model.modules()]
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    handles = [m.register_forward_pre_hook(code(name)) for name, m in hooked]
+
+def _forward_once(
+    model: nn.Module,
+    x: torch.Tensor,
+    hooks: list[tuple[nn.Module, Callable[[nn.Module, tuple[Any, ...]], None]]],
+) -> None:
+    """One forward pass of ``x`` in train mode with dropout off and ``hooks`` in place; the
+    model's modes and buffers are as they were afterwards."""
+    import torch
+    from torch import nn
+
     dropouts = (
         nn.Dropout,
         nn.Dropout1d,
@@ -116,6 +153,9 @@ def naswot_kernel(
         nn.AlphaDropout,
         nn.FeatureAlphaDropout,
     )
+    modes = [(m, m.training) for m in model.modules()]
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    handles = [m.register_forward_pre_hook(hook) for m, hook in hooks]
     try:
         model.train()
         for m in model.modules():
@@ -131,12 +171,6 @@ def naswot_kernel(
         with torch.no_grad():
             for b, saved in buffers:
                 b.copy_(saved)
-    if calls == 0:
-        raise ValueError(
-            f"NASWOT: none of the {len(hooked)} rectifier modules of {type(model).__name__} ran "
-            "in the forward pass (does forward call torch.nn.functional.relu instead?)."
-        )
-    return kernel
 
 
 def naswot_score(

@@ -220,38 +220,12 @@ def method_verdict(
             reason=f"no seed where both the method and {the_reference(reference)} finished",
         )
         return out
-    diffs = [metric.improvement(m["test_metric"], b["test_metric"]) for m, b in pairs]
-    delta = seed_interval(diffs, metric.improvement_bounds)
-    extra = _extra_costs(pairs)
-    inference = [(m["inference_per_1k_usd"] - b["inference_per_1k_usd"]) / 1000 for m, b in pairs]
-    v = settings.value_per_prediction
-    n_star = _break_even(delta, _mean(extra["usd"]), _mean(inference), v)
-    ratios = _ratios(pairs)
-    out.update(
-        delta_points=_interval_dict(delta),
-        probability_of_improvement=probability_of_improvement(diffs),
-        extra_cost={k: _interval_dict(seed_interval(vals)) for k, vals in extra.items()},
-        **{name: _interval_dict(ratio) for name, ratio in ratios.items()},
-        extra_inference_usd_per_prediction=_mean(inference),
-        break_even_predictions={
-            "estimate": n_star.estimate,
-            "ci95": n_star.interval,
-            "per_seed": [
-                break_even(e, d, i, v)
-                for e, d, i in zip(extra["usd"], diffs, inference, strict=True)
-            ],
-        },
-    )
-    call, why = _call(delta, n_star, feasible, broken, settings, metric.unit)
+    figures = _figures(pairs, settings, metric)
+    out.update(figures.fields)
+    call, why = _call(figures.delta, figures.n_star, feasible, broken, settings, metric.unit)
     if call == INCONCLUSIVE:
-        out["forecast"] = forecast(diffs, pairs, settings)
-    words = [_delta_words(delta, metric)]
-    for name, what in (("energy_ratio", "energy"), ("latency_ratio", "p95 CPU latency")):
-        if ratios[name].n:
-            words.append(f"{_ratio_words(ratios[name])} {the_reference(reference)}'s {what}")
-    words.append(_break_even_words(n_star))
-    if feasible and settings.constraints:
-        words.append(f"meets {settings.constraints}")
+        out["forecast"] = forecast(figures.diffs, pairs, settings)
+    words = _verdict_words(figures, metric, reference, feasible, settings)
     words.append(why)
     if "forecast" in out:
         words.append(out["forecast"]["words"])
@@ -260,6 +234,63 @@ def method_verdict(
         words.append(f"{failed_studies} of {len(rows)} studies failed")
     out.update(call=call, reason=", ".join(w for w in words if w))
     return out
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """What the paired seeds say: the improvement per seed and its interval, the cost and
+    latency ratios, the break-even, and all of them as the verdict's fields."""
+
+    diffs: list[float]
+    delta: Interval
+    ratios: dict[str, Interval]
+    n_star: BreakEven
+    fields: dict[str, Any]
+
+
+def _figures(pairs: Sequence[Pair], settings: VerdictSettings, metric: Metric) -> _Figures:
+    diffs = [metric.improvement(m["test_metric"], b["test_metric"]) for m, b in pairs]
+    delta = seed_interval(diffs, metric.improvement_bounds)
+    extra = _extra_costs(pairs)
+    inference = [(m["inference_per_1k_usd"] - b["inference_per_1k_usd"]) / 1000 for m, b in pairs]
+    v = settings.value_per_prediction
+    n_star = _break_even(delta, _mean(extra["usd"]), _mean(inference), v)
+    ratios = _ratios(pairs)
+    fields = {
+        "delta_points": _interval_dict(delta),
+        "probability_of_improvement": probability_of_improvement(diffs),
+        "extra_cost": {k: _interval_dict(seed_interval(vals)) for k, vals in extra.items()},
+        **{name: _interval_dict(ratio) for name, ratio in ratios.items()},
+        "extra_inference_usd_per_prediction": _mean(inference),
+        "break_even_predictions": {
+            "estimate": n_star.estimate,
+            "ci95": n_star.interval,
+            "per_seed": [
+                break_even(e, d, i, v)
+                for e, d, i in zip(extra["usd"], diffs, inference, strict=True)
+            ],
+        },
+    }
+    return _Figures(diffs, delta, ratios, n_star, fields)
+
+
+def _verdict_words(
+    figures: _Figures,
+    metric: Metric,
+    reference: str,
+    feasible: bool,
+    settings: VerdictSettings,
+) -> list[str]:
+    """The reason's first words: the improvement, the ratios, the break-even, the constraints."""
+    words = [_delta_words(figures.delta, metric)]
+    theirs = the_reference(reference)
+    for name, what in (("energy_ratio", "energy"), ("latency_ratio", "p95 CPU latency")):
+        if figures.ratios[name].n:
+            words.append(f"{_ratio_words(figures.ratios[name])} {theirs}'s {what}")
+    words.append(_break_even_words(figures.n_star))
+    if feasible and settings.constraints:
+        words.append(f"meets {settings.constraints}")
+    return words
 
 
 def seed_cost(pairs: Sequence[Pair]) -> dict[str, float]:
