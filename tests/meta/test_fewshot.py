@@ -119,6 +119,7 @@ def test_digits_split_is_a_class_split() -> None:
     assert not torch.isin(ep.classes, torch.tensor(split.meta_test.classes)).any()
 
 
+@pytest.mark.slow  # a whole meta-training run and 1,200 evaluation episodes
 def test_protonet_beats_chance_on_5way_5shot_mnist1d(cache: Path) -> None:
     settings = ProtoSettings(iterations=200)
     split = mnist1d_split(cache, n_way=5, k_shot=5, k_query=15)

@@ -133,6 +133,7 @@ def test_evaluation_needs_600_tasks() -> None:
         evaluate_adaptation(init_params(0), n_tasks=100)
 
 
+@pytest.mark.slow  # a whole meta-training run and 600 evaluation tasks
 def test_maml_beats_pretrain_and_fine_tune_after_ten_steps() -> None:
     # The paper's ordering (K = 5, 70,000 iterations: MAML 0.35 against 2.19 after 10 steps) at a
     # reduced budget: 1,500 iterations, K = 10, 600 meta-test tasks, paired by task.
@@ -208,6 +209,7 @@ def test_reptile_step_interpolates_towards_the_mean_adapted_params() -> None:
         assert p.requires_grad and p.is_leaf  # still the trainable leaves, updated in place
 
 
+@pytest.mark.slow  # a whole meta-training run and 600 evaluation tasks
 def test_reptile_beats_pretrain_and_fine_tune_after_ten_steps(
     pretrained_small: AdaptationResult,
 ) -> None:
@@ -245,6 +247,7 @@ def test_anil_adapts_only_the_head_and_its_meta_gradient_reaches_the_body() -> N
     assert not torch.allclose(grads[False], grads[True], rtol=1e-3, atol=1e-7)
 
 
+@pytest.mark.slow  # a whole meta-training run and 600 evaluation tasks
 def test_anil_beats_pretrain_and_fine_tune_after_ten_steps(
     pretrained_small: AdaptationResult,
 ) -> None:
