@@ -105,3 +105,27 @@ def test_each_method_pairs_its_seeds_with_the_reference() -> None:
     assert summary.methods["baseline"].delta_vs_reference.mean == 0.0
     assert random.failed_trials == 3 and random.search_trials == 6
     assert [s.seed for s in random.studies] == [0, 1, 2]
+
+
+def test_a_multi_objective_study_keeps_its_front_under_the_cost_objective_name() -> None:
+    def trial(i: int, accuracy: float, params: int) -> TrialOutcome:
+        job = TrialJob("nsga2/seed=0", "nsga2", 0, "search", "mlp", {"width": i})
+        result = {"trial_status": "ok", "val_accuracy": accuracy, "params": params}
+        return TrialOutcome(f"t{i}", job, "ok", result)  # type: ignore[arg-type]
+
+    outcomes = [trial(0, 0.8, 1000), trial(1, 0.9, 5000), trial(2, 0.7, 2000)]
+    record = StudyRecord(StudySpec("nsga2", 0, "mlp", 3, "nsga2"), "run", outcomes)
+    study = study_summary(record)
+    assert study.pareto_front is not None
+    assert [(p.trial_id, p.objective, p.cost) for p in study.pareto_front] == [
+        ("t0", "params", 1000.0),
+        ("t1", "params", 5000.0),
+    ]
+    written = json.loads(json.dumps(study.model_dump()))
+    assert written["pareto_front"][0] == {
+        "trial_id": "t0",
+        "val_metric": 0.8,
+        "params": 1000.0,
+        "config": {"width": 0},
+    }
+    assert type(study).model_validate(written) == study
