@@ -5,6 +5,7 @@ line either way."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -16,11 +17,27 @@ import yaml
 
 from automl_bench.cli import EXIT_BAD_INPUT, main
 from tests.repo_paths import FIXTURES, REPO
-from tests.test_bad_input import GOOD, _cli_env, one_line
 from tests.test_testing import BROKEN_CASES
 
 BROKEN = FIXTURES / "broken_spaces"
 PREFIX = "automl-bench: error: "
+GOOD: dict[str, Any] = {
+    "experiment": "space-checks",
+    "task": "digits",
+    "space": "search_spaces/mlp.py",
+    "methods": ["baseline", "random"],
+    "seeds": [0, 1],
+    "budget": {"trials": 2, "epochs": 1},
+    "cost": {"country_iso_code": "FRA"},
+}
+
+
+def one_line(stderr: str) -> str:
+    """The single non-empty line stderr must be; fails with all of stderr otherwise."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{stderr}"
+    assert lines[0].strip(), "the one stderr line is empty"
+    return lines[0]
 
 
 def config_for(folder: Path, space: Path, **changes: Any) -> tuple[Path, Path]:
@@ -114,10 +131,10 @@ def test_validate_says_each_space_passed(
 
 
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``automl-bench ARGS`` in a real process, with no cluster or tracking server inherited."""
     command = [sys.executable, "-m", "automl_bench.cli", *args]
-    return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=120, env=_cli_env()
-    )
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "MLFLOW_TRACKING_URI")}
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_the_real_cli_check_and_run_say_one_line(tmp_path: Path) -> None:
