@@ -24,7 +24,6 @@ from automl_bench.deploy.record import Constraints, DeployRecord
 from automl_bench.errors import ConfigError
 from automl_bench.locate import find_config, resolve_path
 from automl_bench.looks import ONE_LOOK, Caps, Looks
-from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import BASELINE, METHODS
 from automl_bench.methods.warmstart import WarmStart
 from automl_bench.outcome import TrialOutcome
@@ -34,6 +33,7 @@ from automl_bench.scoring import reference_method, task_metric
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
 from automl_bench.study_record import StudyRecord
+from automl_bench.tasks.families import META_FAMILIES
 from automl_bench.tasks.folders import FOLDER_TASKS
 from automl_bench.trial import FINAL, TrialContext, TrialJob
 
@@ -377,42 +377,22 @@ def _start(
 ) -> _Run:
     """Meters, the tracking store, the task's data and the run state, before any trial."""
     from automl_bench import provenance
-    from automl_bench.runner import start_node_meters
-    from automl_bench.tasks import get_task
-    from automl_bench.tracking import Tracking, default_tracking_uri
+    from automl_bench.tracking import Tracking
 
     config = prepared.config
     created = datetime.fromisoformat(resume.created) if resume else datetime.now(UTC)
     out = Path(config.output_dir).resolve()
     # Meters first: from here on, everything the nodes spend is measured (and what no trial
     # held, start-up included, is the idle / overhead line).
-    meter_start = time.monotonic()
-    meters = start_node_meters(config.cost.country_iso_code)
-    metering = {
-        "meter_start_s": time.monotonic() - meter_start,
-        "measured_from_s": meter_start - started,
-    }
-    # a resumed run goes on in the store its trials were logged in
-    uri = (
-        (resume.tracking_uri if resume else None)
-        or tracking_uri
-        or config.tracking.uri
-        or default_tracking_uri(out)
-    )
+    meters, metering = _start_meters(config, started)
+    uri = _tracking_uri(config, out, resume, tracking_uri)
     out.mkdir(parents=True, exist_ok=True)
     tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
     cache = out / "cache"
-    # generate (or decode) once, here, before trials need it
-    if config.task not in META_FAMILIES:
-        get_task(config.task, config.data_dir).arrays(cache)
-    elif config.task == "fewshot_mnist1d":  # episodes are drawn from MNIST-1D
-        get_task("mnist1d").arrays(cache)
+    _make_task_data(config, cache)
     hw, libs, revision = provenance.hardware(), provenance.versions(), provenance.code_revision()
     tracking.set_experiment_tags({"task": config.task, "space": prepared.primary_space})
-    exp_dir = out / config.experiment
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    config_file = exp_dir / "config.json"
-    config_file.write_text(prepared.config_text)
+    exp_dir, config_file = _experiment_dir(prepared, out)
     state, earlier = _run_state(prepared, tracking, resume, created, uri, exp_dir, console)
     progress = Progress(0, console, enabled=live)
     studies: dict[str, StudyRecord] = {}  # filled look by look
@@ -434,16 +414,65 @@ def _start(
         config_file=config_file,
         state=state,
         ctx=_trial_context(prepared, cache),
-        concurrency=config.resources.max_concurrent_trials
-        or _fit_concurrency(
-            cluster.cpus,
-            cluster.gpus,
-            config.resources.cpus_per_trial,
-            config.resources.gpus_per_trial,
-        ),
+        concurrency=_concurrency(config, cluster),
         recorder=_Recorder(tracking, studies, progress, earlier),
         progress=progress,
         studies=studies,
+    )
+
+
+def _experiment_dir(prepared: Prepared, out: Path) -> tuple[Path, Path]:
+    """The experiment's folder under ``out``, with the validated config written in it."""
+    exp_dir = out / prepared.config.experiment
+    exp_dir.mkdir(parents=True, exist_ok=True)
+    config_file = exp_dir / "config.json"
+    config_file.write_text(prepared.config_text)
+    return exp_dir, config_file
+
+
+def _start_meters(config: ExperimentConfig, started: float) -> tuple[Any, dict[str, float]]:
+    """The node meters, and how long they took to start and when, since the run started."""
+    from automl_bench.runner import start_node_meters
+
+    meter_start = time.monotonic()
+    meters = start_node_meters(config.cost.country_iso_code)
+    metering = {
+        "meter_start_s": time.monotonic() - meter_start,
+        "measured_from_s": meter_start - started,
+    }
+    return meters, metering
+
+
+def _tracking_uri(
+    config: ExperimentConfig, out: Path, resume: RunState | None, given: str | None
+) -> str:
+    """A resumed run's store (it goes on where its trials were logged), else the one given on
+    the command line, the config's, or the default under ``out``."""
+    from automl_bench.tracking import default_tracking_uri
+
+    return (
+        (resume.tracking_uri if resume else None)
+        or given
+        or config.tracking.uri
+        or default_tracking_uri(out)
+    )
+
+
+def _make_task_data(config: ExperimentConfig, cache: Path) -> None:
+    """Generate (or decode) the task's data once, here, before trials need it."""
+    from automl_bench.tasks import get_task
+
+    if config.task not in META_FAMILIES:
+        get_task(config.task, config.data_dir).arrays(cache)
+    elif config.task == "fewshot_mnist1d":  # episodes are drawn from MNIST-1D
+        get_task("mnist1d").arrays(cache)
+
+
+def _concurrency(config: ExperimentConfig, cluster: Any) -> int:
+    """Trials at once: the config's, else as many as the cluster's CPUs and GPUs hold."""
+    resources = config.resources
+    return resources.max_concurrent_trials or _fit_concurrency(
+        cluster.cpus, cluster.gpus, resources.cpus_per_trial, resources.gpus_per_trial
     )
 
 

@@ -1,16 +1,16 @@
 """Which metric scores a task, and which method is its yardstick.
 
-A meta-learning family (``meta/families.py``) is scored by its own metric and compared with
+A meta-learning family (``tasks/families.py``) is scored by its own metric and compared with
 ``pretrain_finetune``, every meta-learning paper's yardstick (pretrain on all the training tasks,
 fine-tune on the new task's support set); every other task by accuracy against ``baseline``, the
-hand-designed point of the space. It sits above both ``metric`` and ``meta.families``, so that
+hand-designed point of the space. It sits above both ``metric`` and ``tasks.families``, so that
 neither imports the other's way back.
 """
 
 from __future__ import annotations
 
-from automl_bench.meta.families import META_FAMILIES
 from automl_bench.metric import ACCURACY, BASELINE, PRETRAIN_FINETUNE, Metric
+from automl_bench.tasks.families import META_FAMILIES
 
 
 def task_metric(task: str) -> Metric:

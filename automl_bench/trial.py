@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl_bench.cost.window import Measurement, WindowMeter, metered
-from automl_bench.meta.families import META_FAMILIES
 from automl_bench.seeding import init_seed
+from automl_bench.tasks.families import META_FAMILIES
 from automl_bench.trial_job import (
     FINAL,
     INFERENCE,
@@ -120,8 +120,6 @@ def warm_up_worker(job: TrialJob, ctx: TrialContext) -> bool:
         import torch
         from threadpoolctl import threadpool_limits
 
-        from automl_bench.meta.families import META_FAMILIES
-
         threads = max(1, int(ctx.cpus_per_trial))
         torch.set_num_threads(threads)
         with threadpool_limits(limits=threads), torch.random.fork_rng(devices=[]):
@@ -192,7 +190,6 @@ def _warm_up_steps(
 def _warm_up_meta(job: TrialJob, ctx: TrialContext) -> None:
     import dataclasses
 
-    from automl_bench.meta.families import META_FAMILIES
     from automl_bench.meta.learners import META_VAL_SEED, MetaBudget, meta_learn
 
     budget = MetaBudget.from_config(ctx.meta or {})

@@ -1,7 +1,7 @@
 """Meta-learning: the sinusoid family (MAML / FOMAML, Reptile, ANIL, the pretrain baseline),
 few-shot episodes with Prototypical Networks, and the trial that runs them under the runner.
 
-Names load on first use (``import automl_bench.meta.families`` starts no torch).
+Names load on first use (``import automl_bench.meta`` starts no torch).
 """
 
 from __future__ import annotations

@@ -52,8 +52,8 @@ from automl_bench.meta.algorithms import (
     task_mse,
 )
 from automl_bench.meta.evaluate import FINETUNE_LRS, choose_finetune_lr, evaluate_adaptation
-from automl_bench.meta.families import SINUSOID, MetaFamily
 from automl_bench.meta.sinusoid import sample_tasks
+from automl_bench.tasks.families import SINUSOID, MetaFamily
 
 META_VAL_SEED = 2_000_029  # meta-validation tasks: neither a training stream nor the test seed
 FEWSHOT_QUERY = 15  # query examples per class in a few-shot episode (ProtoNets' setting)

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl_bench.cost.window import WindowMeter, metered
-from automl_bench.meta.families import META_FAMILIES, MetaFamily
 from automl_bench.meta.learners import META_VAL_SEED, Learner, MetaBudget, meta_learn
 from automl_bench.meta.sinusoid import META_TEST_SEED
 from automl_bench.seeding import init_seed
+from automl_bench.tasks.families import META_FAMILIES, MetaFamily
 from automl_bench.trial_job import (
     FINAL,
     INFERENCE,

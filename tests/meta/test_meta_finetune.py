@@ -18,7 +18,6 @@ from automl_bench.meta import evaluate, learners
 from automl_bench.meta.algorithms import MetaSettings, Params, adapt, pretrain, task_mse
 from automl_bench.meta.configs import algorithm_config
 from automl_bench.meta.evaluate import FINETUNE_LRS, choose_finetune_lr, evaluate_adaptation
-from automl_bench.meta.families import META_FAMILIES
 from automl_bench.meta.learners import (
     META_VAL_SEED,
     MetaBudget,
@@ -28,6 +27,7 @@ from automl_bench.meta.learners import (
 )
 from automl_bench.meta.sinusoid import META_TEST_SEED, TaskBatch, sample_tasks
 from automl_bench.meta.trial import run_meta_trial
+from automl_bench.tasks.families import META_FAMILIES
 from automl_bench.trial import TrialContext, TrialJob
 
 BASE = {

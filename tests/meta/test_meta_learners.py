@@ -8,7 +8,6 @@ from pathlib import Path
 import torch
 
 from automl_bench.meta.configs import algorithm_config
-from automl_bench.meta.families import META_FAMILIES
 from automl_bench.meta.learners import (
     META_VAL_SEED,
     MetaBudget,
@@ -17,6 +16,7 @@ from automl_bench.meta.learners import (
     stream_seed,
 )
 from automl_bench.meta.sinusoid import META_TEST_SEED, sample_tasks
+from automl_bench.tasks.families import META_FAMILIES
 
 BASE = {
     "inner_lr": 0.01,
