@@ -81,7 +81,7 @@ def _plural(n: int, word: str) -> str:
 
 def count_failures(outcomes: Iterable[TrialOutcome]) -> FailureCount:
     """The count over one study's recorded trial outcomes (or several studies')."""
-    from automl_bench.trial import FINAL, SEARCH
+    from automl_bench.trial_job import FINAL, SEARCH
 
     search = final = search_failed = final_failed = 0
     for outcome in outcomes:
