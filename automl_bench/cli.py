@@ -120,8 +120,8 @@ def _run(args: argparse.Namespace) -> int:
             f"{args.config}: valid; {len(prepared.studies)} studies, "
             f"up to {prepared.total_trials} trials{more}"
         )
-        for result in checked:
-            print(f"space {result.line()}")
+        for field, result in checked:
+            print(f"{field}: {result.line()}")
         return 0
     if not args.no_space_checks:
         _check_config_spaces(prepared)
@@ -154,14 +154,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_config_spaces(prepared: Prepared) -> list[SpaceCheckResult]:
-    """The conformance checks on the config's spaces (automl_bench.testing.preflight)."""
+def _check_config_spaces(prepared: Prepared) -> list[tuple[str, SpaceCheckResult]]:
+    """The conformance checks on the config's spaces (automl_bench.testing.preflight), each
+    with the config field that names it."""
     from automl_bench.testing.preflight import check_spaces
 
     primary = prepared.spaces[prepared.primary_space]
     references = [s for name, s in prepared.spaces.items() if name != prepared.primary_space]
     spaces = [("space", primary)] + [(f"reference_spaces.{i}", s) for i, s in enumerate(references)]
-    return check_spaces(spaces, prepared.config.task, prepared.config.data_dir)
+    results = check_spaces(spaces, prepared.config.task, prepared.config.data_dir)
+    return [(field, result) for (field, _), result in zip(spaces, results, strict=True)]
 
 
 def _check(args: argparse.Namespace) -> int:
