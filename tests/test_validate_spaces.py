@@ -122,7 +122,7 @@ def test_validate_says_each_space_passed(
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert lines[0].startswith(f"{config}: valid; ")
-    assert lines[1].startswith(f"space {space}: OK on {task}, 8 checks passed on the baseline ")
+    assert lines[1].startswith(f"space: {space}: OK on {task}, 8 checks passed on the baseline ")
     assert captured.err == ""
     assert not out.exists()
 
