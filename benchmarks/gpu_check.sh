@@ -8,26 +8,43 @@
 #  3. from the same run's deploy records: batch-1 and batch-1024 latency on the GPU (and the CPU)
 #     for the baseline's and the best found models.
 # Prints a short table last; details go to $OUT (or ./runs/gpu_check).
+#
+# --smoke-on-cpu measures nothing about a GPU: the same steps on the CPU at a tiny size (no
+# nvidia-smi, no NVML counter, the quickstart at one seed and 1 trial x 1 epoch, output in a
+# temporary folder), so that a renamed field or option fails in CI, not on the next GPU machine.
 set -euo pipefail
-out=${OUT:-runs/gpu_check}
+smoke=0
+if [ "${1:-}" = "--smoke-on-cpu" ]; then smoke=1; fi
+if [ "$smoke" = 1 ]; then out=$(mktemp -d); else out=${OUT:-runs/gpu_check}; fi
 mkdir -p "$out"
-nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | tee "$out/card.txt"
-python benchmarks/gpu_energy.py --seconds 10 | tee "$out/burst.log"
 read_counter() {
+  if [ "$smoke" = 1 ]; then echo 0; return; fi
   python -c "import pynvml as n; n.nvmlInit(); print(n.nvmlDeviceGetTotalEnergyConsumption(n.nvmlDeviceGetHandleByIndex(0)))"
 }
+if [ "$smoke" = 1 ]; then
+  echo "smoke on the CPU: no GPU is measured" | tee "$out/card.txt"
+  python benchmarks/gpu_energy.py --smoke-on-cpu | tee "$out/burst.log"
+  run_args=(--set "seeds=[0]" --set budget.trials=1 --set budget.epochs=1)
+else
+  nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | tee "$out/card.txt"
+  python benchmarks/gpu_energy.py --seconds 10 | tee "$out/burst.log"
+  run_args=(--set resources.gpus_per_trial=0.25 --set resources.cpus_per_trial=2
+    --set resources.max_concurrent_trials=4 --set budget.epochs=20)
+fi
 before=$(read_counter)
-python -m automl_bench.cli run configs/quickstart.yaml \
-  --set output_dir="$out/runs" --set resources.gpus_per_trial=0.25 \
-  --set resources.cpus_per_trial=2 --set resources.max_concurrent_trials=4 \
-  --set budget.epochs=20 --set deploy.batch_size=1024 > "$out/packed.log" 2>&1 || { tail -40 "$out/packed.log"; exit 1; }
+python -m automl_bench.cli run configs/quickstart.yaml --no-live \
+  --set output_dir="$out/runs" --set deploy.batch_size=1024 "${run_args[@]}" \
+  > "$out/packed.log" 2>&1 || { tail -40 "$out/packed.log"; exit 1; }
 after=$(read_counter)
 tail -12 "$out/packed.log"
 python - "$out" "$before" "$after" <<'PY'
 import json, sys
 from pathlib import Path
 out, before, after = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-burst = json.loads((out / "burst.log").read_text().strip().splitlines()[-1])
+nan = float("nan")
+div = lambda a, b: a / b if b else nan  # no GPU (the smoke on the CPU): no ratio
+burst = {"card": "-", "torch": "-", "driver": "-", "ratio": nan, "nvml_delta_j": nan}
+burst.update(json.loads((out / "burst.log").read_text().strip().splitlines()[-1]))
 s = json.loads((out / "runs" / "quickstart" / "summary.json").read_text())
 c = s["cost"]
 node_gpu_j = c["node"]["energy_kwh"]["gpu"] * 3.6e6
@@ -40,9 +57,9 @@ packed = {
     "node_gpu_j": node_gpu_j,
     "trials_gpu_j": trials_gpu_j,
     "idle_gpu_j": idle_gpu_j,
-    "gpu_trials_plus_idle_over_node": (trials_gpu_j + idle_gpu_j) / node_gpu_j,
+    "gpu_trials_plus_idle_over_node": div(trials_gpu_j + idle_gpu_j, node_gpu_j),
     "nvml_delta_whole_run_j": (after - before) / 1000,
-    "node_gpu_over_nvml_whole_run": node_gpu_j / ((after - before) / 1000),
+    "node_gpu_over_nvml_whole_run": div(node_gpu_j, (after - before) / 1000),
     "measured": c["node"]["measured"],
     "wall_s": s["wall_s"],
 }
@@ -58,7 +75,7 @@ print(f"{'  trials GPU J, idle GPU J, node GPU J':<58} {trials_gpu_j:.0f}, {idle
 print(f"{'packed: node GPU J / NVML delta over the whole CLI run':<58} {packed['node_gpu_over_nvml_whole_run']:>12.4f} (<1: Ray start/stop unmetered)")
 print()
 print("deploy records (seed 0): latency ms p50 / p95 at batch 1, p50 at batch 1024")
-for label in ("baseline", "random", "tpe"):
+for label in s["methods"]:
     d = s["methods"][label]["studies"][0]["deploy"] or {}
     for dev in ("cuda", "cpu"):
         f = d.get(dev)

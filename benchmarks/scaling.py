@@ -24,6 +24,9 @@ one small trial runs alone is in it.
 
 Levels run one after the other, so the machine's drift between them is in the ratios: run it on
 a quiet machine, and read the ratios, not the seconds.
+
+    python benchmarks/scaling.py [--concurrency 1,2] [--trials 8] [--epochs 6]
+    python benchmarks/scaling.py --smoke     # one level, one trial of one epoch: checks it runs
 """
 
 from __future__ import annotations
@@ -166,7 +169,15 @@ def main() -> None:
         help="--packing without a GPU (a dry run of the set-up: trials then hold CPUs only)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-scaling")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="one level, one trial of one epoch, output in a temporary folder: checks it runs",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.concurrency, args.trials, args.epochs = "1", 1, 1
+        args.out = Path(tempfile.mkdtemp(prefix="automl-bench-scaling-"))
     if args.packing:
         packing(args)
         return

@@ -35,7 +35,8 @@ NASWOT's scoring 0.03 s; a final training 4-13 s. That seed alone: 696 trial-sec
 at a time, 402 s in all; so three seeds, about 19 minutes (less on an idle machine).
 
     python benchmarks/search_efficiency.py                       # the full run (~19 min)
-    python benchmarks/search_efficiency.py --quick               # a smoke run (~1.5 min)
+    python benchmarks/search_efficiency.py --quick               # a small run (~1.5 min)
+    python benchmarks/search_efficiency.py --smoke               # checks that it runs
     python benchmarks/search_efficiency.py --set budget.trials=16 --set seeds=[0,1,2,3,4]
     python benchmarks/search_efficiency.py --from runs/search_efficiency   # analyse only
 """
@@ -76,6 +77,13 @@ QUICK = (
     "seeds=[0, 1, 2]",
     "budget.trials=4",
     "budget.epochs=2",
+)
+SMOKE = (
+    "experiment=search_efficiency_smoke",
+    "methods=[baseline, random, tpe, rea]",
+    "seeds=[0]",
+    "budget.trials=2",
+    "budget.epochs=1",
 )
 
 
@@ -485,6 +493,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "search_efficiency_quick): checks the pipeline, answers nothing",
     )
     parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a run of seconds (2 trials x 1 epoch, 4 methods, one seed, experiment "
+        "search_efficiency_smoke): checks that it runs, answers nothing",
+    )
+    parser.add_argument(
         "--from",
         dest="from_dir",
         type=Path,
@@ -501,13 +515,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         exp_dir = args.from_dir
         if not exp_dir.is_dir() and (Path("runs") / exp_dir).is_dir():
             exp_dir = Path("runs") / exp_dir  # a bare experiment name
-        quick = args.quick or exp_dir.name == "search_efficiency_quick"
+        small = {"search_efficiency_quick", "search_efficiency_smoke"}
+        quick = args.quick or args.smoke or exp_dir.name in small
         analyse(exp_dir.resolve(), args.points, quick)
         return
 
     from automl_bench.errors import ConfigError
 
-    overrides = [*(QUICK if args.quick else ()), *args.overrides]
+    plan = SMOKE if args.smoke else QUICK if args.quick else ()
+    overrides = [*plan, *args.overrides]
     try:
         exp_dir = experiment_dir(args.config, overrides)
     except ConfigError as exc:
@@ -515,7 +531,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     seconds = run(args.config, overrides)
     print(f"automl-bench run took {seconds:.0f} s ({seconds / 60:.1f} min)", flush=True)
-    analyse(exp_dir, args.points, args.quick)
+    analyse(exp_dir, args.points, args.quick or args.smoke)
 
 
 if __name__ == "__main__":

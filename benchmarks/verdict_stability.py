@@ -14,6 +14,7 @@ way (a benchmark, not a test), unless a run fails.
 
     python benchmarks/verdict_stability.py                  # output under a temporary folder
     python benchmarks/verdict_stability.py --starts 0 1000 --output-dir runs/verdict_stability-1
+    python benchmarks/verdict_stability.py --smoke          # 3 seeds, 1 trial x 1 epoch
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "verdict_stability.yaml"
 INCONCLUSIVE = "inconclusive"
+SMOKE = ("budget.trials=1", "budget.epochs=1")  # --smoke, with seeds {first: 3, max: 3}
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,11 @@ def seed_plan(config: Path) -> dict[str, int]:
     return {"first": int(plan["first"]), "max": int(plan["max"])}
 
 
-def run_once(config: Path, plan: Mapping[str, int], start: int, out: Path) -> Run:
-    """One run of the CLI at seeds start.., its printout kept in out/<experiment>.log."""
+def run_once(
+    config: Path, plan: Mapping[str, int], start: int, out: Path, extra: Sequence[str] = ()
+) -> Run:
+    """One run of the CLI at seeds start.., its printout kept in out/<experiment>.log;
+    ``extra``: more ``--set`` overrides."""
     experiment = f"verdict_stability-start{start}"
     seeds = f"{{first: {plan['first']}, max: {plan['max']}, start: {start}}}"
     command = [
@@ -95,6 +100,7 @@ def run_once(config: Path, plan: Mapping[str, int], start: int, out: Path) -> Ru
         "--set", f"output_dir={out}",
         "--set", f"experiment={experiment}",
         "--set", f"seeds={seeds}",
+        *(arg for item in extra for arg in ("--set", item)),
         "--no-live",
     ]  # fmt: skip
     log = out / f"{experiment}.log"
@@ -183,15 +189,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="the first seed of each run (disjoint ranges)")  # fmt: skip
     parser.add_argument("--output-dir", type=Path, default=None,
                         help="default: a new temporary folder (kept)")  # fmt: skip
+    parser.add_argument("--smoke", action="store_true",
+                        help="3 seeds, 1 trial x 1 epoch per study: checks it runs")  # fmt: skip
     args = parser.parse_args(argv)
-    plan = seed_plan(args.config)
+    plan = {"first": 3, "max": 3} if args.smoke else seed_plan(args.config)
+    extra = SMOKE if args.smoke else ()
     low, high = sorted(args.starts)
     if low + plan["max"] > high:
         raise SystemExit(f"seed ranges overlap: {low}..{low + plan['max'] - 1} and {high}..")
     out = args.output_dir or Path(tempfile.mkdtemp(prefix="verdict_stability-"))
     print(f"config {args.config}, seeds {plan}, output {out}; {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    runs = [run_once(args.config.resolve(), plan, start, out.resolve()) for start in args.starts]
+    config = args.config.resolve()
+    runs = [run_once(config, plan, start, out.resolve(), extra) for start in args.starts]
     for run in runs:
         print_run(run)
     print_savings(runs, plan["max"])

@@ -42,7 +42,8 @@ epochs each) took 6 minutes (source 33 s, target 323 s); ``--quick`` (2 seeds, 6
 epochs) 75 s, and answers nothing. ``--seeds 3`` runs the 3 seeds of the brief.
 
     python benchmarks/warmstart.py              # the full run
-    python benchmarks/warmstart.py --quick      # a smoke run
+    python benchmarks/warmstart.py --quick      # a small run
+    python benchmarks/warmstart.py --smoke      # checks that it runs (2 trials x 1 epoch)
     python benchmarks/warmstart.py --analyse    # the tables again, from the finished runs
 """
 
@@ -90,6 +91,7 @@ class Plan:
 
 FULL = Plan()
 QUICK = Plan(source_trials=6, trials=6, epochs=4, seeds=(0, 1), top=3, suffix="_quick")
+SMOKE = Plan(source_trials=2, trials=2, epochs=1, seeds=(0, 1), top=2, suffix="_smoke")
 
 
 def _common(plan: Plan) -> dict[str, Any]:
@@ -312,7 +314,7 @@ def report(plan: Plan, timings: Mapping[str, float]) -> None:
         f"seeds {list(plan.seeds)}"
     )
     if plan.suffix:
-        print("\n**--quick: a smoke run; far too small a budget to answer anything.**")
+        print(f"\n**{plan.suffix[1:]}: far too small a budget to answer anything.**")
     print(
         f"\nSource `{plan.source}`: tpe on {plan.source_task}, {plan.source_trials} trials, best "
         f"val {_pct(source_best)}; its search cost (trials + sampler): "
@@ -529,6 +531,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run (about 2.5 minutes)")
     parser.add_argument(
+        "--smoke", action="store_true", help="2 trials x 1 epoch, 2 seeds: checks that it runs"
+    )
+    parser.add_argument(
         "--analyse", action="store_true", help="only print the tables from the finished runs"
     )
     parser.add_argument(
@@ -541,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, help="epochs per trial")
     parser.add_argument("--seeds", type=int, help="target seeds: 0 .. N-1")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    plan = SMOKE if args.smoke else QUICK if args.quick else FULL
     changes: dict[str, Any] = {}
     for name in ("trials", "source_trials", "epochs"):
         if getattr(args, name) is not None:

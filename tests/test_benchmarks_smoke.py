@@ -1,0 +1,105 @@
+"""Every benchmark in benchmarks/ runs in its smoke mode (a tiny size: seconds of work), in a
+process of its own, exits 0 and prints the line that carries its figure, so that a renamed
+field, option or function breaks this test instead of the next reader's run. The figures of a
+smoke run mean nothing. Those that start Ray, MLflow or CodeCarbon, or train, are marked slow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from repo_paths import REPO
+
+slow = pytest.mark.slow
+
+# (the command after the interpreter, from the repository root; the line its figure is on)
+SMOKES = [
+    pytest.param(
+        ["benchmarks/meta_speed.py", "--smoke"],
+        "ratio second/first-order time per iteration: ",
+        id="meta_speed",
+    ),
+    pytest.param(
+        ["benchmarks/darts_speed.py", "--smoke"],
+        "ratio second/first-order time per epoch: ",
+        id="darts_speed",
+        marks=slow,  # seconds of training, kept out of the fast loop
+    ),
+    pytest.param(
+        ["benchmarks/inference_window.py", "--smoke"],
+        "ratio inference wall / seconds given: ",
+        id="inference_window",
+        marks=slow,  # seconds of training, kept out of the fast loop
+    ),
+    pytest.param(
+        ["benchmarks/gpu_energy.py", "--smoke-on-cpu"],
+        '{"check": "gpu_burst_smoke_on_cpu", ',
+        id="gpu_energy",
+        marks=slow,  # a CodeCarbon tracker
+    ),
+    pytest.param(
+        ["benchmarks/metering.py", "--smoke"],
+        "a trial's metering overhead (its own calls), %",
+        id="metering",
+        marks=slow,
+    ),
+    pytest.param(
+        ["benchmarks/overhead.py", "--smoke"], "trials_wall_s / bare = ", id="overhead", marks=slow
+    ),
+    pytest.param(
+        ["benchmarks/scaling.py", "--smoke"], "| 1 | ", id="scaling", marks=slow
+    ),
+    pytest.param(
+        ["benchmarks/search_efficiency.py", "--smoke"],
+        "Expectation (REA and TPE reach random search's final accuracy",
+        id="search_efficiency",
+        marks=slow,
+    ),
+    pytest.param(
+        ["benchmarks/warmstart.py", "--smoke"],
+        "| warm / cold (geometric mean) | ",
+        id="warmstart",
+        marks=slow,
+    ),
+    pytest.param(
+        ["benchmarks/verdict_stability.py", "--smoke"],
+        "stability: both decided: ",
+        id="verdict_stability",
+        marks=slow,
+    ),
+]
+
+
+def _run(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    drop = ("RAY_ADDRESS", "MLFLOW_TRACKING_URI", "OUT")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env["PYTHONUNBUFFERED"] = "1"
+    return subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=900, env=env
+    )
+
+
+@pytest.mark.parametrize(("args", "figure"), SMOKES)
+def test_each_benchmark_runs_its_smoke_mode(args: list[str], figure: str, tmp_path: Path) -> None:
+    proc = _run([sys.executable, *args], tmp_path)
+    shown = f"rc={proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, shown
+    assert any(line.startswith(figure) for line in proc.stdout.splitlines()), shown
+
+
+def test_every_benchmark_has_a_smoke_test() -> None:
+    smoked = {Path(p.values[0][0]).name for p in SMOKES} | {"gpu_check.sh"}  # type: ignore[index]
+    on_disk = {p.name for p in (REPO / "benchmarks").iterdir() if p.suffix in {".py", ".sh"}}
+    assert on_disk == smoked
+
+
+@slow  # Ray, MLflow and CodeCarbon, through the quickstart at one seed
+def test_the_gpu_check_script_runs_on_the_cpu(tmp_path: Path) -> None:
+    proc = _run(["bash", "benchmarks/gpu_check.sh", "--smoke-on-cpu"], tmp_path)
+    shown = f"rc={proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, shown
+    assert "packed 4/GPU: (phases + idle) / node energy" in proc.stdout, shown
+    assert "deploy records (seed 0)" in proc.stdout, shown
