@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from automl_bench.errors import ConfigError
 from automl_bench.metric import MAXIMIZE
@@ -31,10 +31,34 @@ from automl_bench.scoring import task_metric
 if TYPE_CHECKING:
     import optuna
 
-    from automl_bench.config import ExperimentConfig
     from automl_bench.space import SearchSpace, SpaceFn
 
 FIELD = "search.warmstart_from"
+
+
+class WarmstartSearch(Protocol):
+    """The config's ``search`` section, as far as a warm start reads it."""
+
+    @property
+    def warmstart_from(self) -> Sequence[str]: ...
+
+    @property
+    def warmstart_top(self) -> int: ...
+
+
+class WarmstartConfig(Protocol):
+    """What ``load_warmstart`` reads of an experiment's config (``ExperimentConfig`` has it; the
+    config module imports the methods, so they name no config class back)."""
+
+    @property
+    def experiment(self) -> str: ...
+
+    @property
+    def output_dir(self) -> str: ...
+
+    @property
+    def search(self) -> WarmstartSearch: ...
+
 _GRID_TOLERANCE = 1e-9  # a value this close to a step of the grid is on it (float rounding)
 
 
@@ -292,7 +316,7 @@ def replay(space: SearchSpace, config: Mapping[str, Any]) -> dict[str, Any]:
     return dict(trial.params)
 
 
-def load_warmstart(config: ExperimentConfig, config_path: Path, space: SearchSpace) -> WarmStart:
+def load_warmstart(config: WarmstartConfig, config_path: Path, space: SearchSpace) -> WarmStart:
     """The warm start of ``config``'s ``warmstart`` studies, from ``search.warmstart_from``.
 
     Earlier experiments are read where ``run_experiment`` wrote them:
