@@ -1,5 +1,6 @@
-"""The README's custom search space, as written there: the file passes check_search_space, the
-config validates, and a (shortened) run finishes with its report."""
+"""The README's custom search space, as written there: the file passes the README's check
+command (one OK line), a broken copy fails it in one line, the config validates, and a
+(shortened) run finishes with its report."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
+from repo_paths import REPO
 
 from automl_bench import check_search_space
+from automl_bench.cli import main
 from automl_bench.experiment import prepare
 
 
@@ -25,23 +28,36 @@ def _block(readme: str, first_line: str) -> str:
 
 
 @pytest.fixture()
-def example(repo_root: Path, tmp_path: Path) -> Path:
-    readme = (repo_root / "README.md").read_text()
+def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The README's space and config, written into an empty folder that is the working one."""
+    monkeypatch.chdir(tmp_path)
+    readme = (REPO / "README.md").read_text()
     (tmp_path / "my_mlp.py").write_text(_block(readme, "# my_mlp.py"))
     (tmp_path / "my_experiment.yaml").write_text(_block(readme, "# my_experiment.yaml"))
-    command = _block(readme, 'python -c "from automl_bench import check_search_space')
-    assert "check_search_space('my_mlp.py', task='digits')" in command
     return tmp_path
 
 
-def test_the_example_space_passes_the_checks_and_its_config_validates(example: Path) -> None:
+def _check_command() -> list[str]:
+    """The README's check command, as arguments of ``automl-bench``."""
+    block = _block((REPO / "README.md").read_text(), "automl-bench check ")
+    return block.splitlines()[0].split()[1:]
+
+
+def test_the_example_space_passes_the_checks_and_its_config_validates(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     check_search_space(example / "my_mlp.py", task="digits")
+    assert main(_check_command()) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("my_mlp.py: OK on digits") and out.count("\n") == 1
     prepared = prepare(example / "my_experiment.yaml")
     assert prepared.config.methods == ["baseline", "random", "tpe", "rea", "asha"]
     assert prepared.spaces["my_mlp"].baseline["width_0"] == 100
 
 
-def test_a_broken_copy_of_it_is_refused_with_the_reason(example: Path) -> None:
+def test_a_broken_copy_of_it_is_refused_with_the_reason(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from automl_bench.testing import SearchSpaceCheckError
 
     broken = example / "my_mlp.py"
@@ -55,6 +71,9 @@ def test_a_broken_copy_of_it_is_refused_with_the_reason(example: Path) -> None:
         check_search_space(broken, task="digits")
     message = str(info.value)
     assert "\n" not in message and "my_mlp.py" in message and "(7, 11)" in message
+    assert main(_check_command()) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"automl-bench: error: {message}\n" and captured.out == ""
 
 
 @pytest.mark.slow
