@@ -39,8 +39,9 @@ A config file is YAML that maps one-to-one onto these sections. A key that is no
 is refused, and so is a value of the wrong type or outside the allowed range: the error names
 the field and what it allows, in one line, before anything starts (exit code 2).
 `automl-bench run CONFIG --set budget.trials=8` overrides any field (the value is read as YAML,
-never evaluated). `automl-bench validate CONFIG` checks a config without running it.
-An annotated example is `configs/quickstart.yaml`; every file in `configs/` is one more.
+never evaluated). `automl-bench validate CONFIG` checks a config and its search spaces without
+running anything. An annotated example is `configs/quickstart.yaml`; every file in `configs/` is
+one more.
 """
 
 _SIMPLE_TYPES = {int: "integer", float: "number", str: "string", bool: "true / false"}
