@@ -12,6 +12,9 @@ A search space is one Python file (see search_spaces/) that defines::
 it has ``arch_parameters()``, ``weight_parameters()`` and ``derive()``, the discrete
 configuration its architecture parameters choose).
 
+A space file may import the files next to it: its folder is on the import path (at the end)
+while it loads, so import them at the top of the file.
+
 Without ``defaults``, the untuned configuration is the baseline with the trainer's keys left out,
 so they take the trainer's defaults: the hand-designed model, trained without tuning.
 
