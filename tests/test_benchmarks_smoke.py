@@ -21,6 +21,7 @@ SMOKES = [
         ["benchmarks/meta_speed.py", "--smoke"],
         "ratio second/first-order time per iteration: ",
         id="meta_speed",
+        marks=slow,  # 4 s of CPU, kept out of the fast loop
     ),
     pytest.param(
         ["benchmarks/darts_speed.py", "--smoke"],

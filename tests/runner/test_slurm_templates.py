@@ -3,6 +3,7 @@ automl-bench know, per-job ports, and the hand-started Ray run on this machine a
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ MANUAL = SLURM / "automl-bench-manual.sbatch"
 BIN = Path(sys.executable).parent
 
 
+@functools.cache  # each call starts Ray's command line (1-2 s of imports)
 def _help(*command: str) -> str:
     proc = subprocess.run(
         [str(BIN / command[0]), *command[1:], "--help"],
