@@ -297,68 +297,14 @@ def darts_search(
     net = cast(Supernet, supernet)
     if len(x_train) == 0 or len(x_val) == 0:
         raise ValueError("DARTS needs non-empty training and validation data")
-    name_of = {id(p): n for n, p in supernet.named_parameters()}
-    weight_names = [name_of[id(p)] for p in weights]
-    device = x_train.device
-    w_opt = torch.optim.SGD(
-        weights,
-        lr=settings.w_lr,
-        momentum=settings.w_momentum,
-        weight_decay=settings.w_weight_decay,
-    )
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        w_opt, T_max=settings.epochs, eta_min=settings.w_lr_min
-    )
-    a_opt = torch.optim.Adam(
-        arch,
-        lr=settings.alpha_lr,
-        betas=(float(settings.alpha_betas[0]), float(settings.alpha_betas[1])),
-        weight_decay=settings.alpha_weight_decay,
-    )
-    generator = torch.Generator(device=device).manual_seed(seed)
-    val_batches = _Cycle(len(x_val), settings.batch_size, generator, device)
+    search = _search_state(supernet, arch, weights, settings, seed, len(x_val), x_train.device)
     history: list[DartsEpoch] = []
-    n = len(x_train)
     for epoch in range(1, settings.epochs + 1):
         start = time.perf_counter()
-        xi = float(w_opt.param_groups[0]["lr"])
-        supernet.train()
-        order = torch.randperm(n, device=device, generator=generator)
-        train_sum = torch.zeros((), device=device)
-        search_val_sum = torch.zeros((), device=device)
-        for i in range(0, n, settings.batch_size):
-            idx, vidx = order[i : i + settings.batch_size], val_batches.next()
-            xt, yt, xv, yv = x_train[idx], y_train[idx], x_val[vidx], y_val[vidx]
-            # 1. alpha on the validation batch
-            if settings.order == 1:
-                d_alpha, val_loss = _first_order(supernet, arch, xv, yv)
-            else:
-                d_alpha, val_loss = _second_order(
-                    supernet, arch, weights, weight_names, (xt, yt, xv, yv), xi, settings.fd_radius
-                )
-            for p, g in zip(arch, d_alpha, strict=True):
-                p.grad = g
-            a_opt.step()
-            a_opt.zero_grad(set_to_none=True)
-            # 2. w on the training batch
-            loss = _loss(supernet(xt), yt)
-            for p, g in zip(weights, _grads(loss, weights), strict=True):
-                p.grad = g
-            nn.utils.clip_grad_norm_(weights, settings.grad_clip)
-            w_opt.step()
-            w_opt.zero_grad(set_to_none=True)
-            train_sum += loss.detach() * len(idx)
-            search_val_sum += val_loss
-        schedule.step()
-        train_loss = float(train_sum) / n  # one device sync per epoch, not per step
-        finite_alpha = all(bool(torch.isfinite(p).all()) for p in arch)
-        if not (
-            math.isfinite(train_loss) and math.isfinite(float(search_val_sum)) and finite_alpha
-        ):
-            raise TrainingDiverged(
-                f"DARTS diverged in epoch {epoch}: training loss {train_loss}, "
-                f"validation-step loss sum {float(search_val_sum)}, alpha finite: {finite_alpha}"
-            )
+        xi = float(search.w_opt.param_groups[0]["lr"])
+        train_loss, search_val_sum = _search_epoch(search, x_train, y_train, x_val, y_val, xi)
+        search.schedule.step()
+        _check_finite(epoch, train_loss, search_val_sum, arch)
         val_loss_full, val_accuracy = evaluate(supernet, x_val, y_val)
         config = net.derive()
         record = DartsEpoch(
@@ -380,3 +326,124 @@ def darts_search(
         history=history,
         alphas=[p.detach().cpu().clone() for p in arch],
     )
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What every step of one search uses: the supernet, its two parameter sets and their
+    optimisers, the weights' learning-rate schedule, and the seeded batch order."""
+
+    supernet: nn.Module
+    arch: list[nn.Parameter]
+    weights: list[nn.Parameter]
+    weight_names: list[str]  # the weights' names in the supernet (for functional_call)
+    settings: DartsSettings
+    w_opt: torch.optim.SGD
+    schedule: torch.optim.lr_scheduler.CosineAnnealingLR
+    a_opt: torch.optim.Adam
+    generator: torch.Generator
+    val_batches: _Cycle
+
+
+def _search_state(
+    supernet: nn.Module,
+    arch: list[nn.Parameter],
+    weights: list[nn.Parameter],
+    settings: DartsSettings,
+    seed: int,
+    n_val: int,
+    device: torch.device,
+) -> _Search:
+    name_of = {id(p): n for n, p in supernet.named_parameters()}
+    w_opt = torch.optim.SGD(
+        weights,
+        lr=settings.w_lr,
+        momentum=settings.w_momentum,
+        weight_decay=settings.w_weight_decay,
+    )
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        w_opt, T_max=settings.epochs, eta_min=settings.w_lr_min
+    )
+    a_opt = torch.optim.Adam(
+        arch,
+        lr=settings.alpha_lr,
+        betas=(float(settings.alpha_betas[0]), float(settings.alpha_betas[1])),
+        weight_decay=settings.alpha_weight_decay,
+    )
+    generator = torch.Generator(device=device).manual_seed(seed)
+    val_batches = _Cycle(n_val, settings.batch_size, generator, device)
+    names = [name_of[id(p)] for p in weights]
+    return _Search(
+        supernet, arch, weights, names, settings, w_opt, schedule, a_opt, generator, val_batches
+    )
+
+
+def _search_epoch(
+    search: _Search,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_val: torch.Tensor,
+    y_val: torch.Tensor,
+    xi: float,
+) -> tuple[float, float]:
+    """One pass over the training split: per batch, one alpha step then one weight step.
+    Returns the mean training loss and the sum of the alpha steps' validation losses."""
+    n, batch_size, device = len(x_train), search.settings.batch_size, x_train.device
+    search.supernet.train()
+    order = torch.randperm(n, device=device, generator=search.generator)
+    train_sum = torch.zeros((), device=device)
+    search_val_sum = torch.zeros((), device=device)
+    for i in range(0, n, batch_size):
+        idx, vidx = order[i : i + batch_size], search.val_batches.next()
+        batches = (x_train[idx], y_train[idx], x_val[vidx], y_val[vidx])
+        search_val_sum += _alpha_step(search, batches, xi)
+        train_sum += _weight_step(search, batches[0], batches[1]) * len(idx)
+    return float(train_sum) / n, float(search_val_sum)  # one device sync per epoch, not per step
+
+
+def _alpha_step(
+    search: _Search,
+    batches: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    xi: float,
+) -> torch.Tensor:
+    """1. alpha on the validation batch; returns that batch's loss (detached)."""
+    _, _, xv, yv = batches
+    if search.settings.order == 1:
+        d_alpha, val_loss = _first_order(search.supernet, search.arch, xv, yv)
+    else:
+        d_alpha, val_loss = _second_order(
+            search.supernet,
+            search.arch,
+            search.weights,
+            search.weight_names,
+            batches,
+            xi,
+            search.settings.fd_radius,
+        )
+    for p, g in zip(search.arch, d_alpha, strict=True):
+        p.grad = g
+    search.a_opt.step()
+    search.a_opt.zero_grad(set_to_none=True)
+    return val_loss
+
+
+def _weight_step(search: _Search, xt: torch.Tensor, yt: torch.Tensor) -> torch.Tensor:
+    """2. w on the training batch; returns its loss (detached)."""
+    loss = _loss(search.supernet(xt), yt)
+    for p, g in zip(search.weights, _grads(loss, search.weights), strict=True):
+        p.grad = g
+    nn.utils.clip_grad_norm_(search.weights, search.settings.grad_clip)
+    search.w_opt.step()
+    search.w_opt.zero_grad(set_to_none=True)
+    return loss.detach()
+
+
+def _check_finite(
+    epoch: int, train_loss: float, search_val_sum: float, arch: list[nn.Parameter]
+) -> None:
+    finite_alpha = all(bool(torch.isfinite(p).all()) for p in arch)
+    if not (math.isfinite(train_loss) and math.isfinite(search_val_sum) and finite_alpha):
+        raise TrainingDiverged(
+            f"DARTS diverged in epoch {epoch}: training loss {train_loss}, "
+            f"validation-step loss sum {search_val_sum}, alpha finite: {finite_alpha}"
+        )
