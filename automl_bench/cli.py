@@ -230,7 +230,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _ui(args: argparse.Namespace) -> int:
-    from automl_bench.tracking import default_tracking_uri, tag_training_experiments
+    from automl_bench.tracking import default_tracking_uri, prepare_ui
 
     uri = args.tracking_uri
     if uri is None:
@@ -252,8 +252,12 @@ def _ui(args: argparse.Namespace) -> int:
         "--port",
         str(args.port),
     ]
-    tag_training_experiments(uri)  # a store from before the tag opens on its runs too
-    print(f"MLflow UI on http://127.0.0.1:{args.port} over {uri}", flush=True)
+    base = f"http://127.0.0.1:{args.port}"
+    pages = prepare_ui(uri)
+    print(f"MLflow UI on {base} over {uri}; the runs of each experiment:")
+    for page in pages:
+        print(f"  {page.experiment}: {page.url(base)}")
+    sys.stdout.flush()
     # Become the MLflow server: a signal to this process (Ctrl-C, a job scheduler's TERM) then
     # reaches it and its workers, instead of leaving them running.
     os.execv(sys.executable, command)

@@ -8,6 +8,7 @@ before any trial starts.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -22,6 +23,14 @@ PARENT_TAG = "mlflow.parentRunId"
 # custom_model_development); then it opens on the runs table.
 KIND_TAG = "mlflow.experimentKind"
 TRAINING_RUNS = "custom_model_development"
+# MLflow 3.17's own UI (3.17.2) goes further: it picks the page an experiment opens on from its
+# workflow type (the link's workflowType, else the browser's last choice, GenAI at first), and
+# its runs table shows no metric until one is chosen. A link with workflowType=machine_learning
+# and viewStateShareKey (a view its Share button saves as an experiment tag) opens on the runs
+# table with the metric columns.
+VIEW_KEY = "automl-bench"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+UI_METRICS = ("energy_kwh", "usd", "co2_kg", "wall_s", "trials", "failed", "final_failed")
 
 # No network at run time: MLflow 3 sends usage telemetry unless told not to (the UI's server,
 # started from this process, inherits it).
@@ -45,23 +54,53 @@ class TrialRun:
         return self.status in ("FINISHED", "FAILED")
 
 
-def tag_training_experiments(uri: str) -> list[str]:
-    """Tag every experiment in the store at ``uri`` that has no kind yet as training runs, so
-    the UI opens them on their runs (stores written before the tag was set); their names."""
+@dataclass(frozen=True)
+class RunsPage:
+    """An experiment's runs table in MLflow's UI."""
+
+    experiment: str
+    experiment_id: str
+
+    def url(self, base: str) -> str:
+        """Its link under the UI at ``base`` (``http://127.0.0.1:5000``)."""
+        return (
+            f"{base}/#/experiments/{self.experiment_id}/runs?workflowType=machine_learning"
+            f"&viewStateShareKey={VIEW_KEY}"
+        )
+
+
+def prepare_ui(uri: str) -> list[RunsPage]:
+    """Ready every experiment with runs in the store at ``uri`` for MLflow's UI: the kind tag
+    (for a store written before it was set) and the shared view of its runs table; their
+    pages."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
-    tagged: list[str] = []
+    pages: list[RunsPage] = []
     token: str | None = None
     while True:
         page = client.search_experiments(max_results=1000, page_token=token)
         for found in page:
+            runs = client.search_runs([found.experiment_id], max_results=200)
+            if not runs:
+                continue
             if KIND_TAG not in found.tags:
                 client.set_experiment_tag(found.experiment_id, KIND_TAG, TRAINING_RUNS)
-                tagged.append(found.name)
+            keys = {key for run in runs for key in run.data.metrics}
+            client.set_experiment_tag(found.experiment_id, VIEW_TAG, json.dumps(_view(keys)))
+            pages.append(RunsPage(found.name, found.experiment_id))
         token = page.token
         if not token:
-            return tagged
+            return pages
+
+
+def _view(metric_keys: set[str]) -> dict[str, Any]:
+    """The runs table's columns: the validation and test scores, then the cost and the count."""
+    scores = sorted(
+        k for k in metric_keys if k.startswith(("val_", "test_")) and not k.endswith("_loss")
+    )
+    shown = scores + [k for k in UI_METRICS if k in metric_keys]
+    return {"selectedColumns": [f"metrics.`{key}`" for key in shown]}
 
 
 def default_tracking_uri(output_dir: Path) -> str:
