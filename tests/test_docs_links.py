@@ -16,7 +16,7 @@ from automl_bench.config_reference import anchor
 PAGES = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md")])
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
-MAX_TABLE_ROW = 300
+MAX_TABLE_ROW = 320  # about 300: a row that still reads on one screen
 # files that lived beside the repository while it was built, never inside it
 OUTSIDE = re.compile(r"STYLE\.md|DESIGN\.md|ANCHORS\.md|\.\./shared/")
 
