@@ -62,6 +62,13 @@ def test_no_table_row_is_too_wide(page: Path) -> None:
     assert not wide, f"{page.name}: table rows over {MAX_TABLE_ROW} characters: {wide}"
 
 
+def test_the_index_links_every_page_of_docs() -> None:
+    index = REPO / "docs" / "index.md"
+    linked = {target.partition("#")[0] for target in _relative_links(index)}
+    pages = {page.name for page in PAGES if page.parent == index.parent} - {"index.md"}
+    assert pages <= linked, f"not linked from docs/index.md: {sorted(pages - linked)}"
+
+
 def test_the_readme_is_a_front_door() -> None:
     assert len((REPO / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
 
