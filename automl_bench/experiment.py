@@ -784,7 +784,7 @@ def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
         gpus_per_trial=config.resources.gpus_per_trial,
         prices=prepared.prices,
         deploy_batch_size=config.deploy.batch_size,
-        meta=config.meta.model_dump() if config.task in META_FAMILIES else None,
+        meta_budget=config.meta.model_dump() if config.task in META_FAMILIES else None,
         timeout_s=config.budget.trial_timeout_s,
         # a multi-fidelity scheduler decides at every epoch: each is reported on its own
         report_interval_s=0.0 if any(METHODS[s.method].fidelity for s in prepared.studies) else 1.0,

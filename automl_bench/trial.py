@@ -192,7 +192,7 @@ def _warm_up_meta(job: TrialJob, ctx: TrialContext) -> None:
 
     from automl_bench.meta.learners import META_VAL_SEED, MetaBudget, meta_learn
 
-    budget = MetaBudget.from_config(ctx.meta or {})
+    budget = MetaBudget.from_config(ctx.meta_budget or {})
     small = dataclasses.replace(budget, iterations=2, log_every=1, test_tasks=2)
     learner = meta_learn(
         META_FAMILIES[ctx.task], job.config, small, 0, lambda i, loss: None, Path(ctx.cache_dir)

@@ -70,7 +70,7 @@ class TrialContext:
     # Each report waits for the driver to take it: epochs shorter than this are sent in batches
     # (``epoch_history``); 0 reports every epoch on its own.
     report_interval_s: float = 1.0
-    meta: dict[str, Any] | None = None  # a meta-learning family's budget (config ``meta:``)
+    meta_budget: dict[str, Any] | None = None  # a meta-learning family's budget (config ``meta:``)
     timeout_s: float | None = None  # a trial's time limit (config budget.trial_timeout_s)
     ledger_dir: str | None = None  # where trials leave their closing results (runner/ledger.py)
 

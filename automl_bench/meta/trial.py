@@ -62,7 +62,7 @@ def run_meta_trial(job: TrialJob, ctx: TrialContext, report: Reporter, meter: Wi
     threads = max(1, int(ctx.cpus_per_trial))
     torch.set_num_threads(threads)
     family = META_FAMILIES[ctx.task]
-    budget = MetaBudget.from_config(ctx.meta or {})
+    budget = MetaBudget.from_config(ctx.meta_budget or {})
     closing: dict[str, Any] = {"phase": job.phase, "trial_status": "ok", "meta_device": "cpu"}
     closing["torch_threads"] = torch.get_num_threads()
     curve = _CurveReports(job.phase, report, budget, ctx.report_interval_s, ctx.timeout_s)

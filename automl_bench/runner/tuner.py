@@ -7,6 +7,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,19 +56,65 @@ _TUNE_KEYS = frozenset(
 def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
     trial_id = str(tune.get_context().get_trial_id())
     ledger = Ledger(ctx.ledger_dir) if ctx.ledger_dir else None
-    if ledger is not None and (found := ledger.replay(trial_id)) is not None:
-        # It ended before (the driver was killed before Tune saved that): report, don't rerun.
-        closing, kept = found
-        checkpoint = tune.Checkpoint.from_directory(str(kept)) if kept is not None else None
-        tune.report(closing, checkpoint=checkpoint)
+    if ledger is not None and _replayed(ledger, trial_id):
         return
-    closed: list[bool] = []  # the closing result (with its trial_status) went out
-    epochs: list[dict[str, Any]] = []  # every epoch reported, for the ledger's copy
+    meter = RayWindowMeter(ctx.cpus_per_trial, ctx.gpus_per_trial)
+    reports = _TrialReports(trial_id, ledger, meter)
+    job = TrialJob(**config)
+    earlier = killed_result(trial_id) if ctx.timeout_s is not None else None
+    if earlier is not None:  # an attempt ran past its time limit and was killed: say so, once
+        reports.report(earlier, None)
+        forget_killed(trial_id)
+        return
+    # The worker's one-time start-up, before the trial's window and its time limit: on the first
+    # trial of this (reused) worker process it goes to idle / overhead, not to this trial.
+    warm_up_worker(job, ctx)
+    watchdog = Watchdog(trial_id, job.phase, ctx.timeout_s) if ctx.timeout_s else None
+    try:
+        run_trial(job, ctx, reports.report, meter, on_stopped=reports.on_stopped)
+    except Exception:
+        # The trial's own failure (an exception, a NaN loss), once its closing result has said
+        # so, is an outcome, not an error for Tune: it ends normally, so that Tune's retries
+        # (FailureConfig) are left for what kills a trial from outside (a lost node or worker).
+        if not reports.closed:
+            raise
+    finally:
+        if watchdog is not None:
+            watchdog.done()
+    if reports.stopped:
+        # Leave the way Ray's own report would have: returning would make Ray report once more
+        # on a session it has ended, and wait for ever.
+        sys.exit(0)
 
-    def report(metrics: dict[str, Any], model_dir: Path | None) -> None:
-        epochs.extend(metrics.get("epoch_history", []))
-        if ledger is not None and "trial_status" in metrics:
-            ledger.record(trial_id, {**metrics, "epoch_history": epochs}, model_dir)
+
+def _replayed(ledger: Ledger, trial_id: str) -> bool:
+    """A trial that ended before (the driver was killed before Tune saved that) reports what
+    it left in the ledger, and is not run again."""
+    found = ledger.replay(trial_id)
+    if found is None:
+        return False
+    closing, kept = found
+    checkpoint = tune.Checkpoint.from_directory(str(kept)) if kept is not None else None
+    tune.report(closing, checkpoint=checkpoint)
+    return True
+
+
+@dataclass
+class _TrialReports:
+    """One trial's reports to Tune (a closing one also to the ledger), and how it ended: its
+    closing result went out (``closed``), or its scheduler stopped it (``stopped``)."""
+
+    trial_id: str
+    ledger: Ledger | None
+    meter: RayWindowMeter
+    epochs: list[dict[str, Any]] = field(default_factory=list)  # every epoch, for the ledger
+    closed: bool = False
+    stopped: bool = False
+
+    def report(self, metrics: dict[str, Any], model_dir: Path | None) -> None:
+        self.epochs.extend(metrics.get("epoch_history", []))
+        if self.ledger is not None and "trial_status" in metrics:
+            self.ledger.record(self.trial_id, {**metrics, "epoch_history": self.epochs}, model_dir)
         if model_dir is None:
             tune.report(metrics)
         else:
@@ -76,44 +123,14 @@ def _trainable(config: dict[str, Any], ctx: TrialContext) -> None:
             finally:
                 shutil.rmtree(model_dir, ignore_errors=True)
         if "trial_status" in metrics:
-            closed.append(True)
+            self.closed = True
 
-    meter = RayWindowMeter(ctx.cpus_per_trial, ctx.gpus_per_trial)
-
-    stopped: list[bool] = []
-
-    def on_stopped(closing: dict[str, Any]) -> None:  # Tune takes no more reports from it
+    def on_stopped(self, closing: dict[str, Any]) -> None:  # Tune takes no more reports from it
         closing["end_utc"] = datetime.now(UTC).isoformat()  # it is settled after the run
-        meter.deposit(trial_id, closing)
-        if ledger is not None:  # where a resumed driver finds it (this driver's meters are gone)
-            ledger.record(trial_id, closing, None)
-        stopped.append(True)
-
-    job = TrialJob(**config)
-    earlier = killed_result(trial_id) if ctx.timeout_s is not None else None
-    if earlier is not None:  # an attempt ran past its time limit and was killed: say so, once
-        report(earlier, None)
-        forget_killed(trial_id)
-        return
-    # The worker's one-time start-up, before the trial's window and its time limit: on the first
-    # trial of this (reused) worker process it goes to idle / overhead, not to this trial.
-    warm_up_worker(job, ctx)
-    watchdog = Watchdog(trial_id, job.phase, ctx.timeout_s) if ctx.timeout_s else None
-    try:
-        run_trial(job, ctx, report, meter, on_stopped=on_stopped)
-    except Exception:
-        # The trial's own failure (an exception, a NaN loss), once its closing result has said
-        # so, is an outcome, not an error for Tune: it ends normally, so that Tune's retries
-        # (FailureConfig) are left for what kills a trial from outside (a lost node or worker).
-        if not closed:
-            raise
-    finally:
-        if watchdog is not None:
-            watchdog.done()
-    if stopped:
-        # Leave the way Ray's own report would have: returning would make Ray report once more
-        # on a session it has ended, and wait for ever.
-        sys.exit(0)
+        self.meter.deposit(self.trial_id, closing)
+        if self.ledger is not None:  # where a resumed driver finds it (this driver's meters went)
+            self.ledger.record(self.trial_id, closing, None)
+        self.stopped = True
 
 
 class _NullListener:
@@ -279,30 +296,51 @@ def run_trials(
     resources = {"cpu": ctx.cpus_per_trial, "gpu": ctx.gpus_per_trial}
     trainable = tune.with_resources(tune.with_parameters(_trainable, ctx=ctx), resources)
     searcher.snapshot = ledger.folder / "snapshot.pkl"
-    path = str(storage_path / name)
     if resume and put_back(searcher.snapshot, storage_path / name):
-        tuner = tune.Tuner.restore(
-            path, trainable, resume_unfinished=True, resume_errored=False, restart_errored=False
-        )
-        # Tune unpickles the searcher, scheduler and callbacks the killed driver started with;
-        # this driver's own take their place (its meter, its listener), and Tune then loads
-        # the searcher's saved state into ours (StudySearcher.restore).
-        internal = tuner._local_tuner
-        if internal is None:  # only under Ray Client (ray://), which we do not use
-            raise RuntimeError("--resume needs a driver on the cluster, not a ray:// client")
-        internal._tune_config.search_alg = searcher
-        internal._tune_config.scheduler = scheduler
-        internal.get_run_config().callbacks = [events]
+        tuner = _restored_tuner(str(storage_path / name), trainable, searcher, scheduler, events)
     else:
         tuner = _new_tuner(trainable, searcher, scheduler, events, storage_path, name)
     tuner.fit()
     if events.stopped:
-        ids = set(events.stopped)
-        # what the stopped trials deposited on the node meters; a killed driver's meters went
-        # with it, and the ledger holds the closings of the trials it had stopped
-        deposits = {**ledger.stopped(ids), **(collect(ids) if collect is not None else {})}
-        events.settle_stopped(deposits)
+        _settle_stopped(events, ledger, collect)
     return events.outcomes, dict(searcher.decide)
+
+
+def _settle_stopped(
+    events: _Events,
+    ledger: Ledger,
+    collect: Callable[[set[str]], dict[str, dict[str, Any]]] | None,
+) -> None:
+    """Finish the trials a scheduler stopped with what they deposited on the node meters; a
+    killed driver's meters went with it, and the ledger holds the closings of those it had
+    stopped."""
+    ids = set(events.stopped)
+    deposits = {**ledger.stopped(ids), **(collect(ids) if collect is not None else {})}
+    events.settle_stopped(deposits)
+
+
+def _restored_tuner(
+    path: str,
+    trainable: Any,
+    searcher: StudySearcher,
+    scheduler: StudyScheduler,
+    events: _Events,
+) -> tune.Tuner:
+    """The Tune run at ``path``, as a killed driver left it, driven by this driver's own
+    searcher, scheduler and callbacks."""
+    tuner = tune.Tuner.restore(
+        path, trainable, resume_unfinished=True, resume_errored=False, restart_errored=False
+    )
+    # Tune unpickles the searcher, scheduler and callbacks the killed driver started with; this
+    # driver's own take their place (its meter, its listener), and Tune then loads the
+    # searcher's saved state into ours (StudySearcher.restore).
+    internal = tuner._local_tuner
+    if internal is None:  # only under Ray Client (ray://), which we do not use
+        raise RuntimeError("--resume needs a driver on the cluster, not a ray:// client")
+    internal._tune_config.search_alg = searcher
+    internal._tune_config.scheduler = scheduler
+    internal.get_run_config().callbacks = [events]
+    return tuner
 
 
 def _new_tuner(

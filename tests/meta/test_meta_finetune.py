@@ -211,7 +211,7 @@ def test_the_trial_charges_and_records_the_choice_and_adapts_at_it(
         gpus_per_trial=0,
         prices=PRICES,
         report_interval_s=0,
-        meta={"iterations": 20, "log_every": 10, "test_tasks": 600},
+        meta_budget={"iterations": 20, "log_every": 10, "test_tasks": 600},
     )
     job = TrialJob(
         "pretrain_finetune/seed=0",
