@@ -52,6 +52,42 @@ def study_metric(method: str, metric: Metric = ACCURACY) -> tuple[str, str]:
 logger = logging.getLogger(__name__)
 
 
+def _optuna_search(
+    study: StudySpec,
+    spaces: dict[str, SearchSpace],
+    metric: Metric,
+    cost_objective: str,
+    warmstart: WarmStart | None,
+) -> OptunaSearch | None:
+    """The Optuna search of a study whose method samples configurations (none for a one-shot
+    method, a method that does not search, or a study with no search trials)."""
+    method = get_method(study.method)
+    if method.one_shot is not None or method.make_sampler is None or study.n_trials <= 0:
+        return None
+    # a define-by-run space ignores TuneConfig's metric/mode: given here
+    ranked, mode = study_metric(study.method, metric)
+    objectives: str | list[str] = ranked
+    modes: str | list[str] = mode
+    if method.multi_objective:
+        objectives, modes = [metric.val_key, cost_objective], [metric.mode, "min"]
+    space = spaces[study.space].space
+    points: list[dict[str, Any]] | None = None
+    if method.warmstart:
+        if warmstart is None:
+            raise ValueError(
+                f"study {study.key}: method {study.method} needs a warm start "
+                "(load_warmstart from search.warmstart_from)"
+            )
+        space, points = warmstart.space(space), warmstart.configs
+    return OptunaSearch(
+        space=space,
+        metric=objectives,
+        mode=modes,
+        points_to_evaluate=points,  # enqueued: the study's first trials
+        sampler=method.make_sampler(study.seed, study.n_trials),
+    )
+
+
 class StudySearcher(Searcher):  # type: ignore[misc]
     def __init__(
         self,
@@ -77,30 +113,9 @@ class StudySearcher(Searcher):  # type: ignore[misc]
         self._spaces = spaces
         self._optuna: dict[str, OptunaSearch] = {}
         for study in studies:
-            method = get_method(study.method)
-            if method.one_shot is None and method.make_sampler is not None and study.n_trials > 0:
-                # a define-by-run space ignores TuneConfig's metric/mode: given here
-                ranked, mode = study_metric(study.method, metric)
-                objectives: str | list[str] = ranked
-                modes: str | list[str] = mode
-                if method.multi_objective:
-                    objectives, modes = [metric.val_key, cost_objective], [metric.mode, "min"]
-                space = spaces[study.space].space
-                points: list[dict[str, Any]] | None = None
-                if method.warmstart:
-                    if warmstart is None:
-                        raise ValueError(
-                            f"study {study.key}: method {study.method} needs a warm start "
-                            "(load_warmstart from search.warmstart_from)"
-                        )
-                    space, points = warmstart.space(space), warmstart.configs
-                self._optuna[study.key] = OptunaSearch(
-                    space=space,
-                    metric=objectives,
-                    mode=modes,
-                    points_to_evaluate=points,  # enqueued: the study's first trials
-                    sampler=method.make_sampler(study.seed, study.n_trials),
-                )
+            found = _optuna_search(study, spaces, metric, cost_objective, warmstart)
+            if found is not None:
+                self._optuna[study.key] = found
         self._suggested = {k: 0 for k in self._studies}
         self._ended = {k: 0 for k in self._studies}
         self._best: dict[str, tuple[float, dict[str, Any]]] = {}
