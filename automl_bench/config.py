@@ -20,11 +20,11 @@ from automl_bench.cost.countries import known_countries
 from automl_bench.cost.prices import DEFAULT_HOUR_ROWS, Prices, parse_table, resolve_prices
 from automl_bench.errors import ConfigError
 from automl_bench.locate import resolve_path
-from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import METHODS
 from automl_bench.scoring import reference_method
 from automl_bench.tasks import FOLDER_TASKS, TASKS
 from automl_bench.tasks.base import TaskInfo
+from automl_bench.tasks.families import META_FAMILIES
 
 # NaN and infinity are no number a field takes (YAML reads .nan and .inf as floats)
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)

@@ -23,9 +23,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from automl_bench.config import ExperimentConfig
-from automl_bench.meta.families import META_FAMILIES
 from automl_bench.methods import METHODS
 from automl_bench.tasks import FOLDER_TASKS, TASKS
+from automl_bench.tasks.families import META_FAMILIES
 
 COMMAND = "python -m automl_bench.config_reference docs/configuration.md"
 

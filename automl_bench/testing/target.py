@@ -98,8 +98,8 @@ def check_target(
 
 def _meta_targets() -> dict[str, CheckTarget]:
     """The meta-learning families: what their networks take and give (see meta/)."""
-    from automl_bench.meta.families import FEWSHOT_DIGITS, FEWSHOT_MNIST1D, SINUSOID
     from automl_bench.tasks import TASKS
+    from automl_bench.tasks.families import FEWSHOT_DIGITS, FEWSHOT_MNIST1D, SINUSOID
 
     def fewshot(name: str, source: str) -> CheckTarget:
         info = TASKS[source].info
