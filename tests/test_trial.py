@@ -141,6 +141,30 @@ def test_short_epochs_are_reported_in_batches(
     assert closing["val_accuracy"] == closing["epoch_history"][-1]["val_accuracy"]
 
 
+def test_a_trial_its_scheduler_stops_ends_at_once_and_hands_over_its_closing(
+    ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
+) -> None:
+    job = TrialJob("asha/seed=0", "asha", 0, "search", "mlp", _baseline(repo_root))
+    reports: list[dict[str, Any]] = []
+
+    def report(metrics: dict[str, Any], model_dir: Path | None) -> None:
+        reports.append(metrics)
+        if len(reports) == 2:  # as Ray ends the session of a trial its scheduler stopped
+            raise SystemExit(0)
+
+    handed: list[dict[str, Any]] = []
+    stopping = replace(ctx, epochs=4, report_interval_s=0)
+    run_trial(job, stopping, report, meter, on_stopped=handed.append)  # returns, raises nothing
+    assert [r["epoch"] for r in reports] == [1, 2]  # nothing reported after the stop
+    (closing,) = handed
+    assert closing["trial_status"] == "stopped" and closing["epochs_run"] == 2
+    assert closing["stop_reason"] == "stopped after epoch 2"
+    # the epoch the driver never took stays in the closing, with the accuracy it reached
+    assert [e["epoch"] for e in closing["epoch_history"]] == [2]
+    assert closing["val_accuracy"] == reports[-1]["val_accuracy"]
+    assert closing["wall_s"] > 0 and closing["energy_kwh"] > 0
+
+
 def test_a_final_training_is_tested_once_and_saves_its_model(
     ctx: TrialContext, meter: LocalWindowMeter, repo_root: Path
 ) -> None:
