@@ -204,18 +204,25 @@ class _NarrowedTrial:
         return getattr(self._trial, name)
 
 
+class _Narrowed:
+    """A space function drawn inside a box. A class at module level, not a closure: the
+    searcher's saved state (a pickle, written at each Ray Tune checkpoint) holds it."""
+
+    def __init__(self, space_fn: SpaceFn, box: Box) -> None:
+        self.space_fn, self.box = space_fn, box
+        self.__name__ = getattr(space_fn, "__name__", "space")
+        self.__doc__ = f"{space_fn.__doc__ or 'space'} (narrowed to a warm start's box)"
+
+    def __call__(self, trial: optuna.Trial) -> dict[str, Any]:
+        return self.space_fn(_NarrowedTrial(trial, self.box))  # type: ignore[arg-type]
+
+
 def narrowed(space_fn: SpaceFn, box: Box) -> SpaceFn:
     """``space_fn`` with every parameter the box knows drawn from inside the box: numbers from
     [min, max] of the values seen (log scale and step kept; an integer range snapped to its step
     grid; [a, a] when all agree), categorical parameters from the values seen, in the original
     order. A parameter the box does not know keeps its range."""
-
-    def space(trial: optuna.Trial) -> dict[str, Any]:
-        return space_fn(_NarrowedTrial(trial, box))  # type: ignore[arg-type]
-
-    space.__name__ = getattr(space_fn, "__name__", "space")
-    space.__doc__ = f"{space_fn.__doc__ or 'space'} (narrowed to a warm start's box)"
-    return space
+    return _Narrowed(space_fn, box)
 
 
 # -- reading the earlier experiments --------------------------------------------------------------

@@ -232,6 +232,24 @@ def test_enqueued_configs_are_the_first_trials_the_searcher_suggests(
     assert any(c["n_layers"] not in (2, 3) or c["width_0"] < 32 for c in cold)  # tpe: the space
 
 
+def test_a_warmstart_searcher_saves_its_state_and_goes_on_from_it(
+    mlp: SearchSpace, tmp_path: Path
+) -> None:
+    # Ray Tune saves the searcher at each checkpoint: its narrowed space must pickle
+    _source(tmp_path, mlp)
+    ws = _load(mlp, tmp_path)
+    studies = [StudySpec("warmstart", 0, "mlp", 8, "warmstart")]
+    s = StudySearcher(studies, {"mlp": mlp}, Unmetered(), PRICES, warmstart=ws)
+    first = s.suggest("t0")
+    assert isinstance(first, dict) and first["config"] == ws.configs[0]
+    s.on_trial_complete("t0", {"val_accuracy": 0.5, "trial_status": "ok"})
+    s.save(str(tmp_path / "searcher.pkl"))
+    again = StudySearcher(studies, {"mlp": mlp}, Unmetered(), PRICES, warmstart=ws)
+    again.restore(str(tmp_path / "searcher.pkl"))
+    second = again.suggest("t1")
+    assert isinstance(second, dict) and second["config"] == ws.configs[1]
+
+
 def test_a_warmstart_study_without_a_warm_start_is_a_bug_caught_early(mlp: SearchSpace) -> None:
     with pytest.raises(ValueError, match="needs a warm start"):
         StudySearcher(
