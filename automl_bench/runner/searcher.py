@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from automl_bench.study import StudySpec
 from automl_bench.trial_job import FINAL, SEARCH, TrialJob
 
 COST_OBJECTIVES = ("params", "flops")  # reported by every search trial, minimised
+# Optuna's words when a step's value is reported twice (optuna/trial/_trial.py, Trial.report)
+REPORTED_AGAIN = r"The reported value is ignored because this `step=\d+` is already reported"
 
 
 def study_metric(method: str, metric: Metric = ACCURACY) -> tuple[str, str]:
@@ -201,7 +204,11 @@ class StudySearcher(Searcher):  # type: ignore[misc]
             and "epoch" in result
             and self._task_metric.val_key in result
         ):
-            self._optuna[job.study].on_trial_result(trial_id, result)
+            with warnings.catch_warnings():
+                # a trial run again (cut short, then --resume; a lost worker) reports its first
+                # epochs again: Optuna keeps the values it has and warns, which is expected here
+                warnings.filterwarnings("ignore", REPORTED_AGAIN, UserWarning)
+                self._optuna[job.study].on_trial_result(trial_id, result)
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -175,3 +176,26 @@ def test_the_searcher_holds_to_its_concurrency_and_hears_each_ending_once(
     assert s._ended["random/seed=0"] == 1
     assert isinstance(s.suggest("t2"), dict)
     assert s.suggest("t3") is None
+
+
+def test_a_trial_run_again_reports_its_first_epochs_again_without_a_warning(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """After --resume (or a lost worker), a trial cut short runs again from its first epoch:
+    Optuna keeps the values it had, and no library warning reaches the user."""
+    saved = _searcher(repo_root)
+    saved.suggest("base")
+    job = saved.suggest("t1")
+    assert isinstance(job, dict) and job["study"] == "random/seed=0"
+    saved.on_trial_result("t1", {"epoch": 1, **_result(0.5), "training_iteration": 1})
+    path = tmp_path / "searcher-state.pkl"
+    saved.save(str(path))
+    fresh = _searcher(repo_root)
+    fresh.restore(str(path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fresh.on_trial_result("t1", {"epoch": 1, **_result(0.7), "training_iteration": 1})
+        fresh.on_trial_result("t1", {"epoch": 2, **_result(0.8), "training_iteration": 2})
+    assert [str(w.message) for w in caught] == []
+    (trial,) = fresh._optuna["random/seed=0"]._ot_study.trials
+    assert trial.intermediate_values == {1: 0.5, 2: 0.8}
