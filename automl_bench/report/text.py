@@ -18,7 +18,8 @@ METHODS_NOTE = (
     "whole range; with one there is none.",
     "Cost ratios (energy, wall-clock, p95 latency): the geometric mean of method / baseline "
     "over seed pairs, with the seed interval of the log ratios, back-transformed.",
-    "Failure rates: the exact Clopper-Pearson 95% interval of failed / run.",
+    "Failure rates: failed / run, search trials and final trainings together, with the exact "
+    "Clopper-Pearson 95% interval.",
     "Probability of improvement: the share of seed pairs where the method beat the baseline, "
     "ties counting one half.",
     "Normalised score: per seed (method - constant) / (baseline - constant): the constant "
