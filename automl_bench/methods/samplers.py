@@ -41,9 +41,9 @@ def tpe_sampler(seed: int, n_trials: int) -> optuna.samplers.BaseSampler:
 def nsga2_sampler(seed: int, n_trials: int) -> optuna.samplers.BaseSampler:
     """NSGA-II (Deb et al. 2002), multi-objective; the population a quarter of the budget
     (at least 4, at most 50), so that small budgets still see several generations."""
-    import optuna
+    from automl_bench.methods.picklable import NSGAIISampler
 
-    return optuna.samplers.NSGAIISampler(population_size=max(4, min(50, n_trials // 4)), seed=seed)
+    return NSGAIISampler(population_size=max(4, min(50, n_trials // 4)), seed=seed)
 
 
 def motpe_sampler(seed: int, n_trials: int) -> optuna.samplers.BaseSampler:
