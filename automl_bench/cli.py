@@ -30,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
         "hand-designed baselines under one cost accounting.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_run_commands(sub)
+    _add_output_commands(sub)
+    _add_space_commands(sub)
+    return parser
+
+
+def _add_run_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``run`` and ``validate``: the same config and overrides; ``run``'s own options."""
     for name, help_text in (
         ("run", "run an experiment"),
         ("validate", "check a config, run nothing"),
@@ -68,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
                 help="carry on the unfinished run of this config (its driver was killed): "
                 "finished trials are kept, the rest run",
             )
+
+
+def _add_output_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``report``, ``compare`` and ``ui``: what reads a finished run's outputs."""
     report = sub.add_parser(
         "report",
         help="write an experiment's report (HTML, Markdown, PNG plots) from its results, and "
@@ -91,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     ui.add_argument("--tracking-uri", default=None, help="a store other than runs/mlflow.db")
     ui.add_argument("--port", type=int, default=5000)
+
+
+def _add_space_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``check`` a search-space file, and ``init`` a folder with a starter space and config."""
     check = sub.add_parser(
         "check",
         help="run the conformance checks on a search-space file: one OK line, or one line "
@@ -104,7 +120,6 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, default=0, help="seeds the draws and torch (0)")
     init = sub.add_parser("init", help="write a starter search space and a config that runs it")
     init.add_argument("folder", type=Path, metavar="DIR", help="where (made if missing)")
-    return parser
 
 
 def _run(args: argparse.Namespace) -> int:
