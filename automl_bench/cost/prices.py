@@ -237,6 +237,33 @@ def _check_billing(
     )
 
 
+def _carbon_intensity(
+    table: PriceTable, table_path: Path, country_iso_code: str, given: str | float | None
+) -> tuple[float, str]:
+    """kg CO2e per kWh and where it came from: the config's figure or row, the price table's
+    country row, else CodeCarbon's own table for the country."""
+    if given is not None or country_iso_code in table.carbon_intensity:
+        return _pick(
+            country_iso_code if given is None else given,
+            table.carbon_intensity,
+            "kg_per_kwh",
+            "cost.carbon_intensity",
+            table_path,
+        )
+    known = codecarbon_intensity()
+    if country_iso_code not in known:
+        raise ConfigError(
+            "cost.carbon_intensity",
+            f"no grid carbon intensity for {country_iso_code!r} in {table_path.name} or "
+            "CodeCarbon's table: give a number (kg CO2e per kWh)",
+        )
+    intensity, year = known[country_iso_code]
+    return intensity, (
+        f"{country_iso_code}: CodeCarbon global_energy_mix.json (Our World in Data / Ember) "
+        f"({year})"
+    )
+
+
 def resolve_prices(
     table: PriceTable,
     table_path: Path,
@@ -264,27 +291,9 @@ def resolve_prices(
         "cost.electricity",
         table_path,
     )
-    if carbon_intensity is None and country_iso_code not in table.carbon_intensity:
-        known = codecarbon_intensity()
-        if country_iso_code not in known:
-            raise ConfigError(
-                "cost.carbon_intensity",
-                f"no grid carbon intensity for {country_iso_code!r} in {table_path.name} or "
-                "CodeCarbon's table: give a number (kg CO2e per kWh)",
-            )
-        intensity, year = known[country_iso_code]
-        sources["carbon_intensity"] = (
-            f"{country_iso_code}: CodeCarbon global_energy_mix.json (Our World in Data / Ember) "
-            f"({year})"
-        )
-    else:
-        intensity, sources["carbon_intensity"] = _pick(
-            country_iso_code if carbon_intensity is None else carbon_intensity,
-            table.carbon_intensity,
-            "kg_per_kwh",
-            "cost.carbon_intensity",
-            table_path,
-        )
+    intensity, sources["carbon_intensity"] = _carbon_intensity(
+        table, table_path, country_iso_code, carbon_intensity
+    )
     facility, sources["pue"] = _pick(pue, table.pue, "pue", "cost.pue", table_path)
     if facility < 1.0:
         raise ConfigError("cost.pue", f"must be >= 1 (facility energy / IT energy), got {facility}")
