@@ -246,34 +246,12 @@ class _Recorder:
         if run_id is not None:
             history = self.history.pop(outcome.trial_id, [])
             per_epoch = set(history[-1][1]) if history else set()  # logged per step already
-            metrics = {
-                k: float(v)
-                for k, v in outcome.result.items()
-                if isinstance(v, int | float)
-                and not isinstance(v, bool)
-                and k != "epoch"
-                and k not in per_epoch
-            }
-            tags = {
-                k: str(v)
-                for k, v in outcome.result.items()
-                if k.removeprefix("inference_").startswith(("measured_", "energy_estimate"))
-                or k == "inference_failure_reason"
-            }
-            for key in ("derived_config", "alpha_softmax"):  # a one-shot search's outcome
-                if isinstance(outcome.result.get(key), dict):
-                    tags[key] = json.dumps(outcome.result[key])[:5000]
-            tags["trial_status"] = outcome.status
-            if outcome.reason:
-                tags["failure_reason" if outcome.failed else "stop_reason"] = outcome.reason
-            if outcome.model_path:
-                tags["model_path"] = outcome.model_path
             self.tracking.end_run(
                 run_id,
                 "FAILED" if outcome.failed else "FINISHED",
-                metrics,
+                _final_metrics(outcome, per_epoch),
                 history,
-                tags,
+                _outcome_tags(outcome),
             )
         self.progress.trial_finished(outcome)
 
@@ -292,6 +270,37 @@ class _Recorder:
                 self.tracking.end_run(run_id, "KILLED", None, self.history.pop(trial_id), None)
         for study in self.studies.values():
             self.tracking.end_run(study.run_id, "KILLED")
+
+
+def _final_metrics(outcome: TrialOutcome, per_epoch: set[str]) -> dict[str, float]:
+    """A finished trial's numbers for its MLflow run, less those logged per epoch already."""
+    return {
+        k: float(v)
+        for k, v in outcome.result.items()
+        if isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and k != "epoch"
+        and k not in per_epoch
+    }
+
+
+def _outcome_tags(outcome: TrialOutcome) -> dict[str, str]:
+    """A finished trial's tags: how it ended, why, where its model is, how it was measured."""
+    tags = {
+        k: str(v)
+        for k, v in outcome.result.items()
+        if k.removeprefix("inference_").startswith(("measured_", "energy_estimate"))
+        or k == "inference_failure_reason"
+    }
+    for key in ("derived_config", "alpha_softmax"):  # a one-shot search's outcome
+        if isinstance(outcome.result.get(key), dict):
+            tags[key] = json.dumps(outcome.result[key])[:5000]
+    tags["trial_status"] = outcome.status
+    if outcome.reason:
+        tags["failure_reason" if outcome.failed else "stop_reason"] = outcome.reason
+    if outcome.model_path:
+        tags["model_path"] = outcome.model_path
+    return tags
 
 
 def _utc(ms: int | None) -> str:
