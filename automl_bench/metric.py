@@ -13,7 +13,9 @@ hand-designed point of the space, or ``pretrain_finetune`` for meta-learning fam
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 MAXIMIZE, MINIMIZE = "maximize", "minimize"  # Optuna's words; Ray's "max"/"min" at its boundary
 
@@ -72,6 +74,17 @@ class Metric:
 
 ACCURACY = Metric()
 MSE = Metric("mse", MINIMIZE, 1.0, "MSE", (0.0, float("inf")))
+KNOWN: dict[str, Metric] = {m.name: m for m in (ACCURACY, MSE)}
+
+
+def infer_metric(results: Iterable[Mapping[str, Any]]) -> Metric | None:
+    """The metric trial results report: the first known one whose val_ or test_ key appears
+    (None: none does)."""
+    for result in results:
+        for metric in KNOWN.values():
+            if metric.val_key in result or metric.test_key in result:
+                return metric
+    return None
 
 BASELINE = "baseline"
 PRETRAIN_FINETUNE = "pretrain_finetune"

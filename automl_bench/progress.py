@@ -11,8 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from automl_bench.analysis.metrics import infer_metric
-from automl_bench.metric import ACCURACY, Metric
+from automl_bench.metric import ACCURACY, Metric, infer_metric
 from automl_bench.outcome import TrialOutcome
 from automl_bench.trial_job import SEARCH, TrialJob
 

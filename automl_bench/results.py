@@ -14,10 +14,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from automl_bench.analysis.metrics import infer_metric
 from automl_bench.failures import FailureCount, recorded_failures
 from automl_bench.files import atomic_write
-from automl_bench.metric import ACCURACY, Metric
+from automl_bench.metric import ACCURACY, Metric, infer_metric
 from automl_bench.outcome import TrialOutcome
 from automl_bench.schema import Study, Summary
 from automl_bench.study_record import StudyRecord

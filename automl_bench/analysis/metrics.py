@@ -15,14 +15,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from automl_bench.metric import ACCURACY, BASELINE, MSE, Metric
+from automl_bench.metric import ACCURACY, BASELINE, KNOWN, Metric
 from automl_bench.scoring import reference_method, task_metric
 
 if TYPE_CHECKING:
     from automl_bench.schema import Summary
-
-KNOWN: dict[str, Metric] = {m.name: m for m in (ACCURACY, MSE)}
-
 
 def metric_named(
     name: str,
@@ -76,16 +73,6 @@ def rows_reference(rows: Iterable[Mapping[str, Any]]) -> str:
         if row.get("task"):
             return reference_method(str(row["task"]))
     return BASELINE
-
-
-def infer_metric(results: Iterable[Mapping[str, Any]]) -> Metric | None:
-    """The metric trial results report: the first known one whose val_ or test_ key appears
-    (None: none does)."""
-    for result in results:
-        for metric in KNOWN.values():
-            if metric.val_key in result or metric.test_key in result:
-                return metric
-    return None
 
 
 # --- printing --------------------------------------------------------------------------------
