@@ -7,9 +7,9 @@ Two kinds of trial are counted, per study and summed per method and per run:
 - final trainings: the chosen configuration retrained and tested once, one per study that had a
   configuration to retrain (the baseline's only trial).
 
-``count_failures`` counts a study's recorded trial outcomes; the study's record in summary.json
-and its row in results.csv carry that count as ``trials``, ``failed`` (search) and
-``final_trainings``, ``final_failed``; ``recorded_failures`` reads it back from either, and the
+``count_failures`` counts a study's recorded trial outcomes; the study's record in summary.json,
+its row in results.csv and its MLflow parent run carry that count as ``trials``, ``failed``
+(search) and ``final_trainings``, ``final_failed``; ``recorded_failures`` reads it back, and the
 console table, the closing lines on stdout and stderr, the verdict's failure rate and the report
 all show what it reads.
 """
