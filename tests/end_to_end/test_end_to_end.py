@@ -21,10 +21,15 @@ pytestmark = pytest.mark.slow
 def test_table_lists_every_method(experiment: dict[str, Any]) -> None:
     for label in [*METHODS, "baseline:mlp"]:
         assert label in experiment["stdout"]
-    assert "4 search trials failed" in experiment["stdout"]
-    # the run says how many trials failed, on stderr, and ends with exit code 3 (run_cli checks)
-    trials = len(SEEDS) * (len(METHODS) + 1) + 2 * TRIALS * len(SEEDS)  # finals + searches
-    assert f"automl-bench: 4 of {trials} trials failed" in experiment["stderr"]
+    # the run says how many trials failed, in the same words on stdout and on stderr, and ends
+    # with exit code 3 (run_cli checks)
+    finals, searches = len(SEEDS) * (len(METHODS) + 1), 2 * TRIALS * len(SEEDS)
+    words = (
+        f"4 of {finals + searches} trials failed (4 of {searches} search trials, "
+        f"0 of {finals} final trainings)"
+    )
+    assert f"{words}; " in experiment["stdout"]
+    assert f"automl-bench: {words}; " in experiment["stderr"]
     failures = [line for line in experiment["stdout"].splitlines() if "meant to fail" in line]
     assert len(failures) == 4 and all(" failed: ValueError: " in line for line in failures)
     assert "Traceback" not in experiment["stdout"] + experiment["stderr"]
