@@ -103,7 +103,7 @@ def test_each_method_pairs_its_seeds_with_the_reference() -> None:
     assert random.delta_vs_reference.n == 3 and random.delta_vs_reference.ci95 is not None
     assert random.delta_vs_baseline == random.delta_vs_reference
     assert summary.methods["baseline"].delta_vs_reference.mean == 0.0
-    assert random.failed_trials == 3 and random.search_trials == 6
+    assert random.failed_search_trials == 3 and random.search_trials == 6
     assert [s.seed for s in random.studies] == [0, 1, 2]
 
 

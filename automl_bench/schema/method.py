@@ -57,7 +57,7 @@ class Method(Record):
     normalised_score: Score | None = None
 
     @property
-    def failed_trials(self) -> int:
+    def failed_search_trials(self) -> int:
         return sum(s.failed for s in self.studies)
 
     @property

@@ -140,9 +140,10 @@ class Summary(Record):
     summary_run_id: str | None = None
 
     @property
-    def failed_trials(self) -> int:
-        """Failed search trials over every method and seed."""
-        return sum(m.failed_trials for m in self.methods.values())
+    def failed_search_trials(self) -> int:
+        """Failed search trials over every method and seed (final trainings not counted: the
+        count every output prints is ``failures.count_failures``)."""
+        return sum(m.failed_search_trials for m in self.methods.values())
 
     @property
     def constant_metric(self) -> float | None:

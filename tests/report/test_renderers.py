@@ -34,7 +34,7 @@ def test_the_console_says_what_the_record_holds(tmp_path: Path) -> None:
     print_verdicts(summary, console)
     text = console.export_text()
     count = run_failures(summary)
-    assert count.search_failed == summary.failed_trials == 3
+    assert count.search_failed == summary.failed_search_trials == 3
     assert f"{count.words()}; " in text  # the words the closing line on stderr uses
     verdict = summary.methods["random"].verdict
     assert verdict is not None and verdict.call in text
