@@ -13,8 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from tests.repo_paths import REPO
+from repo_paths import REPO
 
 # what a wheel is built from: the working tree's sources, copied so the build writes nothing here
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "automl_bench", "search_spaces", "configs")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from repo_paths import REPO
 
 from automl_bench.errors import ConfigError
 from automl_bench.locate import builtin_names, find_config, resolve_path, shipped_folder
-from tests.repo_paths import REPO
 
 
 @pytest.fixture

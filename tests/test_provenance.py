@@ -7,9 +7,9 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from repo_paths import REPO
 
 from automl_bench.provenance import code_revision
-from tests.repo_paths import REPO
 
 
 @pytest.mark.skipif(not (REPO / ".git").exists(), reason="not a git clone")

@@ -8,12 +8,12 @@ from typing import Any
 import optuna
 import pytest
 import torch
+from repo_paths import FIXTURES, REPO
 
 from automl_bench import SearchSpace, TaskInfo, load_search_space
 from automl_bench.distributions import contains
 from automl_bench.space import check_baseline_in_space, sample_config
 from automl_bench.tasks import TASKS
-from tests.repo_paths import FIXTURES, REPO
 
 SPACES = ["mlp", "cnn1d"]
 TASK_NAMES = ["mnist1d", "digits", "wine"]

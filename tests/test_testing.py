@@ -17,6 +17,7 @@ import optuna
 import pytest
 import torch
 from PIL import Image
+from repo_paths import FIXTURES, REPO
 from torch import nn
 
 from automl_bench import ConfigError, SearchSpace, TaskInfo, load_search_space
@@ -37,7 +38,6 @@ from automl_bench.testing.sampling import (
 )
 from automl_bench.testing.subject import draw_random_configs, make_subject
 from automl_bench.testing.target import check_target
-from tests.repo_paths import FIXTURES, REPO
 
 BUILTIN = REPO / "search_spaces"
 BROKEN = FIXTURES / "broken_spaces"

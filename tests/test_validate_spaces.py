@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import yaml
+from repo_paths import FIXTURES, REPO
+from test_testing import BROKEN_CASES
 
 from automl_bench.cli import EXIT_BAD_INPUT, main
-from tests.repo_paths import FIXTURES, REPO
-from tests.test_testing import BROKEN_CASES
 
 BROKEN = FIXTURES / "broken_spaces"
 PREFIX = "automl-bench: error: "
