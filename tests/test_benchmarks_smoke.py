@@ -36,6 +36,11 @@ SMOKES = [
         marks=slow,  # seconds of training, kept out of the fast loop
     ),
     pytest.param(
+        ["benchmarks/latency_order.py", "--smoke"],
+        "ratio large/small p50 latency: ",
+        id="latency_order",
+    ),
+    pytest.param(
         ["benchmarks/gpu_energy.py", "--smoke-on-cpu"],
         '{"check": "gpu_burst_smoke_on_cpu", ',
         id="gpu_energy",

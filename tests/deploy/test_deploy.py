@@ -51,14 +51,15 @@ def test_peak_memory_counts_parameters_and_live_activations() -> None:
     assert peak == pytest.approx(params_mb + 2 * 256 * 1000 * 4 / 1e6, rel=0.1)
 
 
-def test_latency_orders_models_of_very_different_sizes() -> None:
+def test_latency_figures_are_consistent_and_give_the_threads_back() -> None:
+    """The figures' shape only; whether latency tells a small model from a large one is a
+    timing, measured by benchmarks/latency_order.py."""
     small = nn.Linear(40, 10)
-    big = nn.Sequential(*[m for _ in range(6) for m in (nn.Linear(1024, 1024), nn.ReLU())])
+    big = nn.Sequential(*[m for _ in range(2) for m in (nn.Linear(256, 256), nn.ReLU())])
     fast = device_figures(small, torch.randn(256, 40), 64, threads=1, seconds=0.2)
-    slow = device_figures(big, torch.randn(256, 1024), 64, threads=1, seconds=0.2)
-    assert fast.latency_ms_p50 * 10 < slow.latency_ms_p50
-    assert fast.throughput_per_s > 10 * slow.throughput_per_s
+    slow = device_figures(big, torch.randn(256, 256), 64, threads=1, seconds=0.2)
     for figures in (fast, slow):
+        assert figures.latency_ms_p50 > 0 and figures.throughput_per_s > 0
         assert figures.threads == 1 and figures.device == "cpu" and figures.batch_size == 64
         assert figures.latency_repeats >= 30
         assert 0 <= figures.latency_ms_iqr <= figures.latency_ms_p95
