@@ -381,9 +381,8 @@ def _break_even_words(n_star: BreakEven) -> str:
     low, high = n_star.optimistic, n_star.pessimistic
     if math.isinf(n_star.estimate):
         if low is not None and not math.isinf(low):
-            return (
-                f"never pays off at the mean difference (at best after {_human(low)} predictions)"
-            )
+            best = "from the first prediction" if low < 1 else f"after {_human(low)} predictions"
+            return f"never pays off at the mean difference (at best {best})"
         return "never pays off"
     ci = f" [{_human(low)}, {_human(high)}]" if low is not None and high is not None else ""
     return f"pays off after {_human(n_star.estimate)}{ci} predictions"

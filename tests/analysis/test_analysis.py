@@ -145,7 +145,7 @@ def test_inside_or_below_the_rope_is_not_worth_it_and_straddling_is_inconclusive
     assert "no improvement beyond the ROPE" in inside["reason"]
     worse_on_average = verdicts(_experiment([-1.0, 0.5, -0.5]), SETTINGS)["m"]
     assert worse_on_average["call"] == "inconclusive"  # [-7.6, 7.0] reaches above the ROPE
-    assert "never pays off at the mean difference (at best after " in worse_on_average["reason"]
+    assert "never pays off at the mean difference (at best " in worse_on_average["reason"]
     assert "after never" not in worse_on_average["reason"]
 
 
