@@ -17,7 +17,7 @@ from repo_paths import REPO
 
 # what a wheel is built from: the working tree's sources, copied so the build writes nothing here
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "automl_bench", "search_spaces", "configs")
-SHIPPED_SPACES = ["cnn1d.py", "maml.py", "mlp.py", "nb201.py", "protonet.py"]
+SHIPPED_SPACES = ["cnn1d.py", "maml.py", "mlp.py", "nb201.py", "protonet.py", "tabular.py"]
 
 
 def _quiet(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -75,7 +75,7 @@ def test_a_missing_file_names_each_folder_once_and_the_fix(outside: Path) -> Non
     assert message.count(f"{here},") == 1 and message.count(f"{parent},") == 1
     assert f"built-in spaces in {shipped_folder('search_spaces')}" in message
     assert "give an absolute path, one relative to the config file, or a built-in name" in message
-    assert message.endswith("cnn1d, maml, mlp, nb201, protonet")
+    assert message.endswith("cnn1d, maml, mlp, nb201, protonet, tabular")
 
 
 def test_a_missing_data_folder_has_no_built_in_names(outside: Path) -> None:
