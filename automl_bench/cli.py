@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from automl_bench.experiment import Prepared
     from automl_bench.report import ReportFiles
     from automl_bench.schema import Summary
+    from automl_bench.tasks.base import TaskInfo
     from automl_bench.testing import SpaceCheckResult
 
 EXIT_BAD_INPUT = 2
@@ -175,9 +176,14 @@ def _check_config_spaces(prepared: Prepared) -> list[tuple[str, SpaceCheckResult
     from automl_bench.testing.preflight import check_spaces
 
     primary = prepared.spaces[prepared.primary_space]
-    references = [s for name, s in prepared.spaces.items() if name != prepared.primary_space]
+    references = [prepared.spaces[name] for name in prepared.reference_spaces]
     spaces = [("space", primary)] + [(f"reference_spaces.{i}", s) for i, s in enumerate(references)]
-    results = check_spaces(spaces, prepared.config.task, prepared.config.data_dir)
+    task: str | TaskInfo = prepared.config.task
+    if prepared.table is not None:  # a table's shape is its file's (after the transform)
+        from automl_bench.tables.task import open_table
+
+        task = open_table(prepared.table.spec).info
+    results = check_spaces(spaces, task, prepared.config.data_dir)
     return [(field, result) for (field, _), result in zip(spaces, results, strict=True)]
 
 

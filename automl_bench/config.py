@@ -16,13 +16,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from automl_bench.config_table import TableSection, check_section
 from automl_bench.cost.countries import known_countries
 from automl_bench.cost.prices import DEFAULT_HOUR_ROWS, Prices, parse_table, resolve_prices
 from automl_bench.errors import ConfigError
 from automl_bench.locate import resolve_path
 from automl_bench.methods import METHODS
 from automl_bench.scoring import reference_method
-from automl_bench.tasks import FOLDER_TASKS, TASKS
+from automl_bench.tasks import FOLDER_TASKS, TABLE, TASKS
 from automl_bench.tasks.base import TaskInfo
 from automl_bench.tasks.families import META_FAMILIES
 
@@ -394,7 +395,9 @@ class ExperimentConfig(BaseModel):
         max_length=100,
         description="The MLflow experiment, and the folder under output_dir.",
     )
-    task: str = Field(description="A built-in task, a folder task, or a meta-learning family.")
+    task: str = Field(
+        description="A built-in task, a folder task, a meta-learning family, or table (a file)."
+    )
     space: str = Field(description="The searched space's file; its baseline is the reference.")
     reference_spaces: list[str] = Field(
         default_factory=list, description="Other spaces whose baselines are trained as extra rows."
@@ -420,12 +423,16 @@ class ExperimentConfig(BaseModel):
     data_dir: str | None = Field(
         default=None, description="The folder an image task (cifar10, image_folder) reads."
     )
+    table: TableSection | None = Field(
+        default=None, description="task: table: the CSV or Parquet file and its target."
+    )
 
     @field_validator("task")
     @classmethod
     def _known_task(cls, value: str) -> str:
-        if value not in TASKS and value not in FOLDER_TASKS and value not in META_FAMILIES:
-            known = ", ".join([*TASKS, *FOLDER_TASKS, *META_FAMILIES])
+        known_tasks = (*TASKS, *FOLDER_TASKS, *META_FAMILIES, TABLE)
+        if value not in known_tasks:
+            known = ", ".join(known_tasks)
             raise ValueError(f"must be one of {known}, got {shown(value)}")
         return value
 
@@ -487,6 +494,8 @@ class ExperimentConfig(BaseModel):
             return TASKS[self.task].info
         if self.task in META_FAMILIES:  # trials: meta-trainings of a search; epochs unused
             return TaskInfo(self.task, (), 0, default_trials=8, default_epochs=1)
+        if self.task == TABLE:  # its shape is the file's
+            return TaskInfo(self.task, (), 0, default_trials=20, default_epochs=30)
         return TaskInfo(self.task, (), 0, default_trials=20, default_epochs=20)
 
     @property
@@ -637,6 +646,7 @@ def parse_config(raw: dict[str, Any]) -> ExperimentConfig:
     except ValidationError as exc:
         errors = _seed_plan_errors(exc.errors())
         raise _describe(errors[0], ExperimentConfig, errors[1:]) from None
+    check_section(config.task, config.table, config.methods)
     check_methods_for_task(config)
     _check_caps(config)
     if config.data_dir is not None and config.task not in FOLDER_TASKS:

@@ -26,6 +26,7 @@ from automl_bench.locate import find_config, resolve_path
 from automl_bench.looks import ONE_LOOK, Caps, Looks
 from automl_bench.methods import BASELINE, METHODS
 from automl_bench.methods.warmstart import WarmStart
+from automl_bench.metric import Metric
 from automl_bench.outcome import TrialOutcome
 from automl_bench.progress import Progress
 from automl_bench.resume import RunState, clear_state, interrupted, resumed_now, write_state
@@ -33,6 +34,7 @@ from automl_bench.scoring import reference_method, task_metric
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
 from automl_bench.study_record import StudyRecord
+from automl_bench.table_setup import PreparedTable, check_names, reference_model_studies
 from automl_bench.tasks.families import META_FAMILIES
 from automl_bench.tasks.folders import FOLDER_TASKS
 from automl_bench.trial import FINAL, TrialContext, TrialJob
@@ -54,10 +56,30 @@ class Prepared:
     studies: list[StudySpec]
     prices: Prices
     warmstart: WarmStart | None = None  # what ``warmstart`` studies start from
+    table: PreparedTable | None = None  # task: table: the file, its metric, its reference models
 
     @property
     def total_trials(self) -> int:
         return sum(s.n_trials + 1 for s in self.studies)
+
+    @property
+    def metric(self) -> Metric:
+        """What the experiment is scored by: the table's metric, else its task's."""
+        return self.table.metric if self.table is not None else task_metric(self.config.task)
+
+    @property
+    def reference(self) -> str:
+        """The row every other is compared with: a table's (its boosted tree, by default), else
+        its task's (``scoring.reference_method``)."""
+        return (
+            self.table.reference if self.table is not None else reference_method(self.config.task)
+        )
+
+    @property
+    def reference_spaces(self) -> list[str]:
+        """The spaces whose baselines are extra rows (not the primary, not a reference model)."""
+        models = self.table.estimators if self.table is not None else {}
+        return [s for s in self.spaces if s != self.primary_space and s not in models]
 
 
 def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Prepared:
@@ -94,7 +116,8 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
                 f"(as search_spaces/nb201.py has); {primary.path.name} has none",
             )
     references = [s for s in spaces if s != primary.name]
-    studies = plan_studies(config, primary.name, references, config.first_seeds)
+    table = _prepare_table(config, path, spaces)
+    studies = plan_studies(config, primary.name, references, config.first_seeds, table)
     prices = load_prices(config, path)
     warm = None
     if any(METHODS[name].warmstart for name in config.methods):
@@ -102,13 +125,32 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
 
         warm = load_warmstart(config, path, primary)
     text = json.dumps(config.model_dump(), indent=2)
-    return Prepared(config, path, text, spaces, primary.name, studies, prices, warm)
+    return Prepared(config, path, text, spaces, primary.name, studies, prices, warm, table)
+
+
+def _prepare_table(
+    config: ExperimentConfig, path: Path, spaces: dict[str, SearchSpace]
+) -> PreparedTable | None:
+    """``task: table``: its file checked, its reference models' spaces added to ``spaces``."""
+    if config.table is None:
+        return None
+    from automl_bench.table_setup import prepare_table
+
+    table = prepare_table(config, path)
+    check_names(table, spaces)
+    spaces.update(table.estimators)
+    return table
 
 
 def plan_studies(
-    config: ExperimentConfig, primary: str, references: list[str], seeds: list[int]
+    config: ExperimentConfig,
+    primary: str,
+    references: list[str],
+    seeds: list[int],
+    table: PreparedTable | None = None,
 ) -> list[StudySpec]:
-    """Methods x ``seeds`` on the primary space, plus each reference space's baseline per seed."""
+    """Methods x ``seeds`` on the primary space, plus each reference space's baseline per seed
+    and a table's reference models."""
     studies = []
     for seed in seeds:
         for name in config.methods:
@@ -118,6 +160,8 @@ def plan_studies(
             studies.append(StudySpec(name, seed, primary, n_trials, label=name))
         for ref in references:
             studies.append(StudySpec(BASELINE, seed, ref, 0, label=f"{BASELINE}:{ref}"))
+        if table is not None:
+            studies.extend(reference_model_studies(table, seed, config.trials))
     return studies
 
 
@@ -398,7 +442,7 @@ def _start(
     out.mkdir(parents=True, exist_ok=True)
     tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
     cache = out / "cache"
-    _make_task_data(config, cache)
+    _make_task_data(prepared, cache)
     hw, libs, revision = provenance.hardware(), provenance.versions(), provenance.code_revision()
     tracking.set_experiment_tags({"task": config.task, "space": prepared.primary_space})
     exp_dir, config_file = _experiment_dir(prepared, out)
@@ -467,14 +511,27 @@ def _tracking_uri(
     )
 
 
-def _make_task_data(config: ExperimentConfig, cache: Path) -> None:
-    """Generate (or decode) the task's data once, here, before trials need it."""
+def _make_task_data(prepared: Prepared, cache: Path) -> None:
+    """Generate (or decode) the task's data once, here, before trials need it (a table: its
+    first seeds' splits, split and transformed)."""
     from automl_bench.tasks import get_task
 
-    if config.task not in META_FAMILIES:
+    config = prepared.config
+    if prepared.table is not None:
+        _prepare_table_seeds(prepared, config.first_seeds, cache)
+    elif config.task not in META_FAMILIES:
         get_task(config.task, config.data_dir).arrays(cache)
     elif config.task == "fewshot_mnist1d":  # episodes are drawn from MNIST-1D
         get_task("mnist1d").arrays(cache)
+
+
+def _prepare_table_seeds(prepared: Prepared, seeds: list[int], cache: Path) -> None:
+    """A table's splits at ``seeds``, transformed and cached before any trial at those seeds
+    runs: the transform's cost is paid once, here, not by whichever trial comes first."""
+    from automl_bench.tables.task import open_table
+
+    if prepared.table is not None:
+        open_table(prepared.table.spec).prepare(seeds, cache)
 
 
 def _concurrency(config: ExperimentConfig, cluster: Any) -> int:
@@ -551,7 +608,7 @@ def _run_looks(run: _Run, resuming: bool) -> Looks:
 
 
 def _reference(run: _Run) -> str:
-    return reference_method(run.prepared.config.task)
+    return run.prepared.reference
 
 
 def _look_studies(
@@ -560,14 +617,16 @@ def _look_studies(
     """The studies of look ``index``: those a resumed run's state recorded for it, else the
     ``labels`` (all, when None) at ``seeds``."""
     prepared = run.prepared
-    references = [s for s in prepared.spaces if s != prepared.primary_space]
+    references = prepared.reference_spaces
     if index < len(run.state.looks):  # recorded by the killed driver
         plan = prepared.config.seed_plan
         every = plan.seeds if plan is not None else prepared.config.first_seeds
-        specs = plan_studies(prepared.config, prepared.primary_space, references, every)
+        specs = plan_studies(
+            prepared.config, prepared.primary_space, references, every, prepared.table
+        )
         by_key = {s.key: s for s in specs}
         return [by_key[key] for key in run.state.looks[index]]
-    specs = plan_studies(prepared.config, prepared.primary_space, references, seeds)
+    specs = plan_studies(prepared.config, prepared.primary_space, references, seeds, prepared.table)
     return [s for s in specs if labels is None or s.label in labels]
 
 
@@ -576,6 +635,7 @@ def _run_look(run: _Run, index: int, specs: list[StudySpec], resuming: bool) -> 
     deploy records."""
     from automl_bench.runner import run_trials
 
+    _prepare_table_seeds(run.prepared, sorted({s.seed for s in specs}), run.cache)
     new = [s for s in specs if s.key not in run.state.parents]
     opened = _open_studies(run.tracking, run.prepared, new, run.common_tags, run.config_file)
     parents = {**run.state.parents, **{k: r.run_id for k, r in opened.items()}}
@@ -656,9 +716,7 @@ def _summary_now(run: _Run, node_totals: Mapping[str, Any]) -> Summary:
             "gpus": run.cluster.gpus,
         },
     )
-    scoring = Scoring(
-        task_metric(config.task), reference_method(config.task), config.search.cost_objective
-    )
+    scoring = Scoring(run.prepared.metric, run.prepared.reference, config.search.cost_objective)
     metering = Metering(node_totals, run.prepared.prices, run.metering, run.deploy_cost)
     return build_summary(facts, list(run.studies.values()), scoring, metering)
 
@@ -703,10 +761,16 @@ def _write_long_results(run: _Run, summary: Summary) -> None:
 
     config = run.prepared.config
     # a meta-learning family has no constant predictor (its tasks are drawn, not one set)
+    table = run.prepared.table
+    task = (
+        None
+        if config.task in META_FAMILIES
+        else get_task(config.task, config.data_dir, table.spec if table is not None else None)
+    )
     constant = (
         []
-        if config.task in META_FAMILIES
-        else constant_scores(get_task(config.task, config.data_dir), summary.seeds, run.cache)
+        if task is None
+        else constant_scores(task, summary.seeds, run.cache, run.prepared.metric.name)
     )
     write_results(
         result_rows(summary) + constant_rows(summary, constant), run.exp_dir / "results.csv"
@@ -797,6 +861,9 @@ def _trial_context(prepared: Prepared, cache: Path) -> TrialContext:
         timeout_s=config.budget.trial_timeout_s,
         # a multi-fidelity scheduler decides at every epoch: each is reported on its own
         report_interval_s=0.0 if any(METHODS[s.method].fidelity for s in prepared.studies) else 1.0,
+        metric=prepared.metric.name,
+        table=prepared.table.spec if prepared.table is not None else None,
+        estimators=tuple(prepared.table.estimators) if prepared.table is not None else (),
     )
 
 
@@ -831,6 +898,7 @@ def _deploy_settings(prepared: Prepared, cache: Path) -> DeploySettings:
         constraints=Constraints(**deploy.constraints.model_dump(), target=deploy.target),
         onnx=deploy.onnx,
         cuda=False,  # the runner turns it on where a GPU is there
+        table=prepared.table.spec if prepared.table is not None else None,
     )
 
 

@@ -28,6 +28,12 @@ class Metric:
     unit: str = "points"  # what a difference is counted in, in words
     # the range a value can take, in the metric's own values (an accuracy is a fraction)
     value_bounds: tuple[float, float] = (0.0, 1.0)
+    words: str = "accuracy"  # the metric's name in a sentence or an axis label
+
+    @property
+    def percent(self) -> bool:
+        """Its values are fractions shown in % (differences in points, x100)."""
+        return self.scale == 100.0
 
     @property
     def val_key(self) -> str:
@@ -73,8 +79,23 @@ class Metric:
 
 
 ACCURACY = Metric()
-MSE = Metric("mse", MINIMIZE, 1.0, "MSE", (0.0, float("inf")))
-KNOWN: dict[str, Metric] = {m.name: m for m in (ACCURACY, MSE)}
+MSE = Metric("mse", MINIMIZE, 1.0, "MSE", (0.0, float("inf")), "MSE")
+_INF = float("inf")
+# A table's metrics (``task: table``): fractions in points (x100), errors in the target's units
+BALANCED_ACCURACY = Metric(
+    "balanced_accuracy", MAXIMIZE, 100.0, "points", (0.0, 1.0), "balanced accuracy"
+)
+ROC_AUC = Metric("roc_auc", MAXIMIZE, 100.0, "AUC points", (0.0, 1.0), "ROC AUC")
+LOG_LOSS = Metric("log_loss", MINIMIZE, 1.0, "log loss", (0.0, _INF), "log loss")
+RMSE = Metric("rmse", MINIMIZE, 1.0, "RMSE", (0.0, _INF), "RMSE")  # in the target's units
+MAE = Metric("mae", MINIMIZE, 1.0, "MAE", (0.0, _INF), "MAE")
+R2 = Metric("r2", MAXIMIZE, 100.0, "R² points", (-_INF, 1.0), "R²")
+KNOWN: dict[str, Metric] = {
+    m.name: m for m in (ACCURACY, MSE, BALANCED_ACCURACY, ROC_AUC, LOG_LOSS, RMSE, MAE, R2)
+}
+# what a table's ``metric:`` may be, by problem; the first is the default
+CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "roc_auc", "log_loss")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
 
 
 def infer_metric(results: Iterable[Mapping[str, Any]]) -> Metric | None:
@@ -85,6 +106,7 @@ def infer_metric(results: Iterable[Mapping[str, Any]]) -> Metric | None:
             if metric.val_key in result or metric.test_key in result:
                 return metric
     return None
+
 
 BASELINE = "baseline"
 PRETRAIN_FINETUNE = "pretrain_finetune"

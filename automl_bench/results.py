@@ -42,6 +42,7 @@ COLUMNS = (
     "look",
     "status",
     "metric",
+    "reference",  # the row every other is compared with
     "test_metric",
     "val_metric",
     "trials",
@@ -97,6 +98,7 @@ def study_row(summary: Summary, label: str, study: Study) -> dict[str, Any]:
         "look": study.look,
         "status": "ok" if study.test_metric is not None else "failed",
         "metric": summary.metric,
+        "reference": summary.reference_method,
         "test_metric": study.test_metric,
         "val_metric": study.val_metric,
         **recorded_failures(study).to_record(),  # trials, failed, final_trainings, ...
@@ -140,6 +142,7 @@ def constant_rows(summary: Summary, scores: Iterable[ConstantScore]) -> list[dic
             "look": first_look.get(score.seed, 0),
             "status": "ok",
             "metric": summary.metric,
+            "reference": summary.reference_method,
             "test_metric": score.test_metric,
             "val_metric": score.val_metric,
             **FailureCount().to_record(),

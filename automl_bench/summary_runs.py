@@ -43,9 +43,7 @@ def _deploy_tags(record: StudyRecord) -> tuple[dict[str, float], dict[str, str]]
     return {}, {}
 
 
-def close_parent_runs(
-    tracking: Any, summary: Summary, studies: Mapping[str, StudyRecord]
-) -> None:
+def close_parent_runs(tracking: Any, summary: Summary, studies: Mapping[str, StudyRecord]) -> None:
     """Each study's totals per phase on its parent run: ``search_energy_kwh``, ``final_usd``...,
     its ``test_<metric>`` / ``val_<metric>``, and a meta-learning study's ``meta_*`` figures
     (``meta_seconds_per_iteration``, ``test_mse_5step``...)."""

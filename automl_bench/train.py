@@ -1,7 +1,10 @@
 """The trainer: data resident on the device, seeded, per-epoch validation metrics.
 
 The same code runs on CPU and GPU; on CUDA it trains under bf16 autocast, and in channels_last
-for image (4-D) inputs.
+for image (4-D) inputs. What it minimises and what it scores is the ``Objective``: cross-entropy
+and a classification metric (accuracy by default), or, for regression, the squared error on the
+standardised target (the training split's mean and std: a net predicts the standardised target,
+and its predictions are scaled back before they are scored) and a regression metric.
 """
 
 from __future__ import annotations
@@ -15,6 +18,44 @@ import torch
 from torch import nn
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
+REGRESSION = "regression"
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What training minimises and what validation and test score.
+
+    Classification: cross-entropy on ``num_classes`` logits. Regression: one output, the squared
+    error between it and the standardised target ``(y - target_mean) / target_std``; the
+    prediction in the target's units is ``output * target_std + target_mean``."""
+
+    metric: str = "accuracy"
+    problem: str = "classification"
+    target_mean: float = 0.0
+    target_std: float = 1.0
+
+    @classmethod
+    def for_targets(cls, metric: str, problem: str, y_train: torch.Tensor) -> Objective:
+        """The objective of a task whose training targets are ``y_train``."""
+        if problem != REGRESSION:
+            return cls(metric, problem)
+        std = float(y_train.float().std()) if len(y_train) > 1 else 1.0
+        return cls(metric, problem, float(y_train.float().mean()), std if std > 0 else 1.0)
+
+    def loss(self, output: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        if self.problem != REGRESSION:
+            return nn.functional.cross_entropy(output.float(), y, reduction=reduction)
+        scaled = (y.float() - self.target_mean) / self.target_std
+        return nn.functional.mse_loss(output.float()[:, 0], scaled, reduction=reduction)
+
+    def predictions(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Class probabilities, or values in the target's units."""
+        if self.problem != REGRESSION:
+            return torch.softmax(outputs.float(), dim=1)
+        return outputs.float()[:, 0] * self.target_std + self.target_mean
+
+
+ACCURACY_OBJECTIVE = Objective()
 
 
 class TrainingDiverged(RuntimeError):
@@ -54,12 +95,17 @@ class EpochMetrics:
     epoch: int  # 1-based
     train_loss: float
     val_loss: float | None = None  # None when training without a validation split (final phase)
-    val_accuracy: float | None = None
+    val_value: float | None = None  # the metric's value on the validation split
+    metric: str = "accuracy"
+
+    @property
+    def val_accuracy(self) -> float | None:
+        return self.val_value if self.metric == "accuracy" else None
 
     def to_dict(self) -> dict[str, float]:
         out = {"epoch": float(self.epoch), "train_loss": self.train_loss}
-        if self.val_loss is not None and self.val_accuracy is not None:
-            out.update(val_loss=self.val_loss, val_accuracy=self.val_accuracy)
+        if self.val_loss is not None and self.val_value is not None:
+            out.update({"val_loss": self.val_loss, f"val_{self.metric}": self.val_value})
         return out
 
 
@@ -86,19 +132,34 @@ def _prepare(x: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int = 1024,
+    objective: Objective = ACCURACY_OBJECTIVE,
 ) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy (a fraction in [0, 1]) of ``model`` on ``(x, y)``."""
+    """The mean loss of ``model`` on ``(x, y)`` and its value of the objective's metric
+    (accuracy: a fraction in [0, 1], counted on the device; the others by
+    ``automl_bench.metric_values`` on the gathered predictions)."""
     model.eval()
     device = x.device
     loss_sum, correct = 0.0, 0
+    gathered: list[torch.Tensor] = []
     for i in range(0, len(x), batch_size):
         xb, yb = _prepare(x[i : i + batch_size], device), y[i : i + batch_size]
         with _autocast(device):
-            logits = model(xb)
-        loss_sum += float(nn.functional.cross_entropy(logits.float(), yb, reduction="sum"))
-        correct += int((logits.argmax(dim=1) == yb).sum())
-    return loss_sum / len(x), correct / len(x)
+            outputs = model(xb)
+        loss_sum += float(objective.loss(outputs, yb, reduction="sum"))
+        if objective.metric == "accuracy":
+            correct += int((outputs.argmax(dim=1) == yb).sum())
+        else:
+            gathered.append(objective.predictions(outputs).cpu())
+    if objective.metric == "accuracy":
+        return loss_sum / len(x), correct / len(x)
+    from automl_bench.metric_values import metric_value
+
+    predicted = torch.cat(gathered).numpy()
+    return loss_sum / len(x), metric_value(objective.metric, y.cpu().numpy(), predicted)
 
 
 def train(
@@ -110,6 +171,7 @@ def train(
     settings: TrainSettings,
     seed: int,
     on_epoch: Callable[[EpochMetrics], None] | None = None,
+    objective: Objective = ACCURACY_OBJECTIVE,
 ) -> list[EpochMetrics]:
     """Train ``model`` in place for ``settings.epochs`` epochs; validate after each one
     (unless ``x_val`` is None).
@@ -132,7 +194,7 @@ def train(
             idx = order[i : i + settings.batch_size]
             xb, yb = _prepare(x_train[idx], device), y_train[idx]
             with _autocast(device):
-                loss = nn.functional.cross_entropy(model(xb).float(), yb)
+                loss = objective.loss(model(xb), yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
@@ -140,9 +202,10 @@ def train(
         train_loss = float(loss_sum) / n  # one device sync per epoch, not per batch
         if not math.isfinite(train_loss):
             raise TrainingDiverged(f"training loss became {train_loss} in epoch {epoch}")
-        metrics = EpochMetrics(epoch, train_loss)
+        metrics = EpochMetrics(epoch, train_loss, metric=objective.metric)
         if x_val is not None and y_val is not None:
-            metrics = EpochMetrics(epoch, train_loss, *evaluate(model, x_val, y_val))
+            loss_value = evaluate(model, x_val, y_val, objective=objective)
+            metrics = EpochMetrics(epoch, train_loss, *loss_value, metric=objective.metric)
         history.append(metrics)
         if on_epoch is not None:
             on_epoch(metrics)

@@ -49,6 +49,7 @@ from automl_bench.trial_job import (
     TrialJob,
     TrialTimeout,
     check_time,
+    context_metric,
     failure_reason,
     save_model,
 )
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
 
     from automl_bench.methods.base import Method
     from automl_bench.tasks.base import TaskData
-    from automl_bench.train import EpochMetrics, TrainSettings
+    from automl_bench.train import EpochMetrics, Objective, TrainSettings
 
 __all__ = [  # the trial's own names, and what callers take from here out of ``trial_job``
     "FINAL",
@@ -125,6 +126,10 @@ def warm_up_worker(job: TrialJob, ctx: TrialContext) -> bool:
         with threadpool_limits(limits=threads), torch.random.fork_rng(devices=[]):
             if ctx.task in META_FAMILIES:
                 _warm_up_meta(job, ctx)
+            elif job.space in ctx.estimators:
+                from automl_bench.estimator_trial import warm_up_estimator
+
+                warm_up_estimator(job, ctx)
             else:
                 _warm_up_training(job, ctx)
     except Exception:  # the trial meets it again, in its window, with its reason
@@ -144,7 +149,7 @@ def _warm_up_training(job: TrialJob, ctx: TrialContext) -> None:
     if use_gpu:
         torch.cuda.get_device_name(device)
     space = load_search_space(ctx.spaces[job.space])
-    data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device, ctx.data_dir)
+    data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device, ctx.data_dir, ctx.table)
     method = get_method(job.method)
     for config in (dict(job.config), dict(space.baseline)):  # the trial's, else the baseline's
         try:
@@ -163,14 +168,16 @@ def _warm_up_steps(
 
     from automl_bench.deploy.measure import flops_per_example
     from automl_bench.inference import predict_for, warm_up
-    from automl_bench.train import TrainSettings, evaluate, train
+    from automl_bench.train import Objective, TrainSettings, evaluate, train
 
     model = space.build(dict(config), data.info).to(device)
     settings = TrainSettings.from_config(config, 1)
+    objective = Objective.for_targets(context_metric(ctx), data.info.problem, data.y_train)
     flops_per_example(model, data.x_train[:1])
     n = WARM_UP_BATCHES * settings.batch_size
-    train(model, data.x_train[:n], data.y_train[:n], data.x_val[:n], data.y_val[:n], settings, 0)
-    evaluate(model, data.x_test[:n], data.y_test[:n])
+    x, y, xv, yv = data.x_train[:n], data.y_train[:n], data.x_val[:n], data.y_val[:n]
+    train(model, x, y, xv, yv, settings, 0, objective=objective)
+    evaluate(model, data.x_test[:n], data.y_test[:n], objective=objective)
     batch = ctx.deploy_batch_size
     warm_up(model, data.x_test, batch)
     predict_for(model, data.x_test[: 2 * batch], batch, 0.0)
@@ -215,6 +222,11 @@ def run_trial(
         from automl_bench.meta.trial import run_meta_trial
 
         run_meta_trial(job, ctx, report, meter)
+        return
+    if job.space in ctx.estimators:  # a table's reference model: fitted, not trained
+        from automl_bench.estimator_trial import run_estimator_trial
+
+        run_estimator_trial(job, ctx, report, meter)
         return
 
     import torch
@@ -308,6 +320,7 @@ class _Built:
     model: Any
     settings: TrainSettings
     seed: int
+    objective: Objective
 
 
 def _device(ctx: TrialContext) -> torch.device:
@@ -329,8 +342,9 @@ def _run_window(
         return _train_and_test(job, ctx, device, epochs, closing)
     except StoppedByScheduler as exc:
         closing.update(trial_status="stopped", stop_reason=str(exc), epochs_run=epochs.epochs_done)
-        if epochs.pending and epochs.pending[-1].get("val_accuracy") is not None:
-            closing["val_accuracy"] = epochs.pending[-1]["val_accuracy"]
+        val_key = f"val_{context_metric(ctx)}"
+        if epochs.pending and epochs.pending[-1].get(val_key) is not None:
+            closing[val_key] = epochs.pending[-1][val_key]
         return _Ended(stopped=True)
     except Exception as exc:  # recorded with its reason; the study goes on
         closing["trial_status"] = "failed"
@@ -359,9 +373,9 @@ def _train_and_test(
         closing["train_loss"] = history[-1].train_loss
     if job.phase != FINAL:
         return _Ended(model, data.x_test)
-    test_loss, test_accuracy = evaluate(model, data.x_test, data.y_test)
-    closing["test_loss"], closing["test_accuracy"] = test_loss, test_accuracy
-    return _Ended(model, data.x_test, save_model(model.state_dict(), job))
+    test_loss, test_value = evaluate(model, data.x_test, data.y_test, objective=built.objective)
+    closing["test_loss"], closing[f"test_{context_metric(ctx)}"] = test_loss, test_value
+    return _Ended(model, data.x_test, save_model(model.state_dict(), job, built.objective))
 
 
 def _build(job: TrialJob, ctx: TrialContext, device: torch.device) -> _Built:
@@ -371,10 +385,10 @@ def _build(job: TrialJob, ctx: TrialContext, device: torch.device) -> _Built:
     from automl_bench.methods import get_method
     from automl_bench.space import load_search_space
     from automl_bench.tasks import load_task
-    from automl_bench.train import TrainSettings
+    from automl_bench.train import Objective, TrainSettings
 
     space = load_search_space(ctx.spaces[job.space])
-    data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device, ctx.data_dir)
+    data = load_task(ctx.task, job.seed, Path(ctx.cache_dir), device, ctx.data_dir, ctx.table)
     seed = init_seed(job.seed, job.phase)
     torch.manual_seed(seed)
     method = get_method(job.method)
@@ -384,7 +398,8 @@ def _build(job: TrialJob, ctx: TrialContext, device: torch.device) -> _Built:
     else:
         model = space.build(dict(job.config), data.info).to(device)
     settings = TrainSettings.from_config(job.config, ctx.epochs)
-    return _Built(data, method, model, settings, seed)
+    objective = Objective.for_targets(context_metric(ctx), data.info.problem, data.y_train)
+    return _Built(data, method, model, settings, seed, objective)
 
 
 def _fit(
@@ -406,11 +421,19 @@ def _fit(
     if job.phase == FINAL:  # retrained on train + validation, then tested once
         x = torch.cat([data.x_train, data.x_val])
         y = torch.cat([data.y_train, data.y_val])
-        return train(model, x, y, None, None, built.settings, seed, epochs)
+        return train(model, x, y, None, None, built.settings, seed, epochs, built.objective)
     history = train(
-        model, data.x_train, data.y_train, data.x_val, data.y_val, built.settings, seed, epochs
+        model,
+        data.x_train,
+        data.y_train,
+        data.x_val,
+        data.y_val,
+        built.settings,
+        seed,
+        epochs,
+        built.objective,
     )
-    closing["val_accuracy"] = history[-1].val_accuracy
+    closing[f"val_{context_metric(ctx)}"] = history[-1].val_value
     return history
 
 

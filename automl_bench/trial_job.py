@@ -14,9 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from automl_bench.cost.prices import Prices
+
+if TYPE_CHECKING:
+    from automl_bench.tables.spec import TableSpec
 
 SEARCH, FINAL, INFERENCE = "search", "final", "inference"
 PHASES = (SEARCH, FINAL, INFERENCE)
@@ -73,17 +76,33 @@ class TrialContext:
     meta_budget: dict[str, Any] | None = None  # a meta-learning family's budget (config ``meta:``)
     timeout_s: float | None = None  # a trial's time limit (config budget.trial_timeout_s)
     ledger_dir: str | None = None  # where trials leave their closing results (runner/ledger.py)
+    metric: str | None = None  # what trials report as val_<metric>, test_<metric>; None: the task's
+    table: TableSpec | None = None  # task "table": the user's file and how to read it
+    # spaces whose build gives a scikit-learn estimator (a table's reference models)
+    estimators: tuple[str, ...] = ()
+
+
+def context_metric(ctx: TrialContext) -> str:
+    """The metric a trial reports: the context's, else its task's (accuracy, a family's own)."""
+    from automl_bench.scoring import task_metric
+
+    return ctx.metric or task_metric(ctx.task).name
 
 
 def failure_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def save_model(state: dict[str, Any], job: TrialJob) -> Path:
-    """A final model's weights (``model.pt``) and configuration, in a folder of their own."""
+def save_model(state: dict[str, Any], job: TrialJob, objective: Any = None) -> Path:
+    """A final model's weights (``model.pt``) and configuration, in a folder of their own; for a
+    regression net, also the target's mean and std that turn its output back into the target's
+    units (``config.json``: ``target_mean``, ``target_std``)."""
     import torch
 
     out = Path(tempfile.mkdtemp(prefix="automl-bench-model-"))
     torch.save(state, out / "model.pt")
-    (out / "config.json").write_text(json.dumps({"space": job.space, "config": job.config}))
+    saved: dict[str, Any] = {"space": job.space, "config": job.config}
+    if objective is not None and objective.problem == "regression":
+        saved.update(target_mean=objective.target_mean, target_std=objective.target_std)
+    (out / "config.json").write_text(json.dumps(saved))
     return out

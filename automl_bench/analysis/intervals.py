@@ -116,6 +116,7 @@ def mean_ci(values: Sequence[float], bounds: tuple[float, float] = UNBOUNDED) ->
         "interval": interval.method,
     }
 
+
 def seeds_to_decide(values: Sequence[float], edge: float, horizon: int) -> int | None:
     """How many more seeds would likely put the seed interval wholly on one side of ``edge``,
     if the mean and spread stay as observed so far; None: not within ``horizon`` more (the

@@ -21,6 +21,7 @@ from automl_bench.scoring import reference_method, task_metric
 if TYPE_CHECKING:
     from automl_bench.schema import Summary
 
+
 def metric_named(
     name: str,
     direction: str | None = None,
@@ -29,13 +30,14 @@ def metric_named(
 ) -> Metric:
     """A metric by name, the fields given overriding a known metric's (an unknown name without
     them: higher is better, differences as they are)."""
-    known = KNOWN.get(name, Metric(name, "maximize", 1.0, name, (-math.inf, math.inf)))
+    known = KNOWN.get(name, Metric(name, "maximize", 1.0, name, (-math.inf, math.inf), name))
     return Metric(
         name,
         direction or known.direction,
         float(scale) if scale is not None else known.scale,
         unit or known.unit,
         known.value_bounds,
+        known.words,
     )
 
 
@@ -79,12 +81,20 @@ def rows_reference(rows: Iterable[Mapping[str, Any]]) -> str:
 
 
 def is_percent(metric: Metric) -> bool:
+    """Values shown in % (accuracy, ROC AUC...), differences in points."""
+    return metric.percent
+
+
+def is_accuracy(metric: Metric) -> bool:
+    """The metric the report's fixed wording is written for."""
     return metric.name == ACCURACY.name
 
 
 def value_header(metric: Metric, prefix: str = "test") -> str:
-    """``test acc %`` or ``test MSE``."""
-    return f"{prefix} acc %" if is_percent(metric) else f"{prefix} {metric.unit}"
+    """``test acc %``, ``test ROC AUC %`` or ``test MSE``."""
+    if is_accuracy(metric):
+        return f"{prefix} acc %"
+    return f"{prefix} {metric.words} %" if is_percent(metric) else f"{prefix} {metric.unit}"
 
 
 def value_text(metric: Metric, value: float | None) -> str:

@@ -59,6 +59,7 @@ class WarmstartConfig(Protocol):
     @property
     def search(self) -> WarmstartSearch: ...
 
+
 _GRID_TOLERANCE = 1e-9  # a value this close to a step of the grid is on it (float rounding)
 
 

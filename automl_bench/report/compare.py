@@ -71,9 +71,7 @@ def compare_table(summaries: Sequence[Summary]) -> TextTable:
     )
 
 
-def write_comparison(
-    summaries: Sequence[Summary], out_dir: Path
-) -> tuple[Path, Path, TextTable]:
+def write_comparison(summaries: Sequence[Summary], out_dir: Path) -> tuple[Path, Path, TextTable]:
     """compare-<a>-<b>....md and .html under ``out_dir``."""
     table = compare_table(summaries)
     stem = "compare-" + "-".join(s.experiment for s in summaries)

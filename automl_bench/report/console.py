@@ -19,7 +19,7 @@ from automl_bench.analysis.metrics import (
 )
 from automl_bench.failures import run_failures
 from automl_bench.looks import looks_words
-from automl_bench.metric import ACCURACY, Metric
+from automl_bench.metric import BASELINE, Metric
 from automl_bench.report.meta_table import meta_table
 from automl_bench.report.rows import row_keys, table_rows
 from automl_bench.schema import Summary
@@ -75,7 +75,7 @@ def _delta_cell(metric: Metric, row: dict[str, Any], delta_key: str, reference: 
     if row["delta_ci95_low"] is not None:
         low, high = row["delta_ci95_low"], row["delta_ci95_high"]
         ci = f" [{value_text(metric, low)}, {value_text(metric, high)}]"
-    shown = row[delta_key] * (metric.scale if metric.name == ACCURACY.name else 1.0)
+    shown = row[delta_key] * (metric.scale if metric.percent else 1.0)
     return f"{shown:{delta_format(metric)}}{ci}"
 
 
@@ -116,8 +116,8 @@ def _score_line(summary: Summary) -> str:
         return f"Δ: method - {reference}, paired over seeds; no constant predictor, no score."
     return (
         f"score: (method - constant) / ({reference} - constant) per seed, mean over seeds: "
-        f"the constant predictor (the most frequent class) is 0, the hand-designed "
-        f"{reference} 1."
+        f"the constant predictor (the most frequent class, or the mean) is 0, "
+        f"{'the hand-designed ' if reference == BASELINE else ''}{reference} 1."
     )
 
 

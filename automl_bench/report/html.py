@@ -57,9 +57,7 @@ def _figure(name: str, png: Path, words: Mapping[str, str]) -> str:
     )
 
 
-def render_html(
-    summary: Summary, tables: list[TextTable], plots: Mapping[str, Path]
-) -> str:
+def render_html(summary: Summary, tables: list[TextTable], plots: Mapping[str, Path]) -> str:
     by_key = {t.key: t for t in tables}
     words = captions(summary)
     title = f"{summary.experiment}: is automated model design worth it?"

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from automl_bench.analysis.curves import FRONTS
-from automl_bench.analysis.metrics import is_percent, summary_metric, summary_reference
+from automl_bench.analysis.metrics import (
+    is_accuracy,
+    is_percent,
+    summary_metric,
+    summary_reference,
+)
 from automl_bench.metric import Metric
 from automl_bench.schema import AnytimeCurve, ParetoFront, Summary
 
@@ -59,10 +64,10 @@ CAPTIONS = {
 def captions(summary: Summary) -> dict[str, str]:
     """``CAPTIONS`` in the words of the summary's metric and reference method."""
     metric, reference = summary_metric(summary), summary_reference(summary)
-    if is_percent(metric) and reference == "baseline":
+    if is_accuracy(metric) and reference == "baseline":
         return dict(CAPTIONS)
     better = "higher" if metric.sign > 0 else "lower"
-    name = "accuracy" if is_percent(metric) else metric.unit
+    name = metric.words
     out = {}
     for key, text in CAPTIONS.items():
         text = text.replace(
@@ -85,7 +90,9 @@ def _shown(metric: Metric, value: float) -> float:
 
 
 def _axis(metric: Metric) -> str:
-    return "accuracy so far, %" if is_percent(metric) else f"{metric.unit} so far"
+    if is_percent(metric):
+        return f"{metric.words} so far, %"
+    return f"{metric.words} so far"
 
 
 def _figure(width: float = 7.0, height: float = 4.0) -> Any:
@@ -146,7 +153,7 @@ def differences_plot(summary: Summary, path: Path) -> Path:
         ax.text(0.5, 0.5, "no paired difference to show", ha="center", transform=ax.transAxes)
     ax.set_xlabel(
         "method - baseline, accuracy points"
-        if is_percent(metric) and reference == "baseline"
+        if is_accuracy(metric) and reference == "baseline"
         else f"improvement over {reference}, {metric.unit} (positive: better)"
     )
     return _save(fig, path)
@@ -252,7 +259,7 @@ def pareto_plot(summary: Summary, name: str, path: Path) -> Path:
         ax.xaxis.set_minor_formatter(NullFormatter())
     ax.margins(x=0.2, y=0.1)
     ax.set_xlabel(PARETO_AXES[name])
-    ax.set_ylabel("test accuracy, %" if is_percent(metric) else f"test {metric.unit}")
+    ax.set_ylabel(f"test {metric.words}, %" if is_percent(metric) else f"test {metric.words}")
     return _save(fig, path)
 
 

@@ -15,7 +15,7 @@ from automl_bench.analysis.metrics import (
     delta_format,
     delta_header,
     difference_interval,
-    is_percent,
+    is_accuracy,
     summary_metric,
     summary_reference,
     the_reference,
@@ -111,7 +111,7 @@ def accuracy_table(summary: Summary) -> TextTable:
     metric, reference = summary_metric(summary), summary_reference(summary)
     rows = [_accuracy_row(label, m, metric, reference) for label, m in summary.methods.items()]
     rows += _constant_row(summary, metric)
-    if is_percent(metric) and reference == "baseline":
+    if is_accuracy(metric) and reference == "baseline":
         note = (
             "Δ: paired difference to the baseline, same seeds and splits. Score: (method - "
             "constant) / (baseline - constant) per seed, so the constant predictor is 0 and the "
@@ -136,7 +136,7 @@ def accuracy_table(summary: Summary) -> TextTable:
         )
     return TextTable(
         "accuracy",
-        "Accuracy" if is_percent(metric) else f"Test {metric.unit}",
+        "Accuracy" if is_accuracy(metric) else f"Test {metric.words}",
         (
             "method",
             "seeds",

@@ -3,7 +3,7 @@ Shared by the HTML and the Markdown report."""
 
 from __future__ import annotations
 
-from automl_bench.analysis.metrics import is_percent, summary_metric, summary_reference
+from automl_bench.analysis.metrics import is_accuracy, summary_metric, summary_reference
 from automl_bench.looks import looks_words
 from automl_bench.schema import Summary
 
@@ -23,7 +23,8 @@ METHODS_NOTE = (
     "Probability of improvement: the share of seed pairs where the method beat the baseline, "
     "ties counting one half.",
     "Normalised score: per seed (method - constant) / (baseline - constant): the constant "
-    "predictor (the training split's most frequent class) is 0 and the hand-designed baseline "
+    "predictor (the training split's most frequent class, or its mean target) is 0 and the "
+    "hand-designed baseline "
     "is 1, anchors that do not move when a method is added.",
     "Break-even: the method pays off after N* = extra cost / (Δ x value of a point per "
     "prediction - extra inference cost per prediction) predictions, 'never' when the "
@@ -44,7 +45,7 @@ def heading(summary: Summary) -> list[str]:
     budget, hardware, versions = summary.budget, summary.hardware, summary.versions
     metric, reference = summary_metric(summary), summary_reference(summary)
     scored = []
-    if not is_percent(metric) or reference != "baseline":
+    if not is_accuracy(metric) or reference != "baseline":
         better = "higher" if metric.sign > 0 else "lower"
         scored = [
             f"Scored by test {metric.name} ({better} is better; differences in {metric.unit}), "

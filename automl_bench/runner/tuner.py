@@ -17,6 +17,7 @@ from ray.tune.experiment import Trial
 
 from automl_bench.cost.record import CostRecord
 from automl_bench.methods.warmstart import WarmStart
+from automl_bench.metric import KNOWN
 from automl_bench.outcome import TrialListener, TrialOutcome
 from automl_bench.runner.ledger import Ledger
 from automl_bench.runner.meters import RayWindowMeter
@@ -24,11 +25,10 @@ from automl_bench.runner.schedulers import StudyScheduler
 from automl_bench.runner.searcher import StudySearcher
 from automl_bench.runner.snapshot import put_back
 from automl_bench.runner.watchdog import Watchdog, forget_killed, killed_result
-from automl_bench.scoring import task_metric
 from automl_bench.space import SearchSpace
 from automl_bench.study import StudySpec
 from automl_bench.trial import run_trial, warm_up_worker
-from automl_bench.trial_job import SEARCH, TrialContext, TrialJob
+from automl_bench.trial_job import SEARCH, TrialContext, TrialJob, context_metric
 
 RETRIES_ON_LOST_WORKER = 2  # a trial's own exceptions are never retried (see _trainable)
 
@@ -285,7 +285,7 @@ def run_trials(
         RayWindowMeter(1.0, 0.0),
         ctx.prices,
         cost_objective,
-        task_metric(ctx.task),
+        KNOWN[context_metric(ctx)],
         warmstart=warmstart,
         max_concurrent=max_concurrent_trials,
     )

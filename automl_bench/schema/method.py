@@ -63,4 +63,3 @@ class Method(Record):
     @property
     def search_trials(self) -> int:
         return sum(s.trials for s in self.studies)
-

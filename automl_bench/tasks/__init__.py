@@ -1,5 +1,6 @@
-"""The built-in tasks, all offline: generated, or shipped inside a package; and image tasks read
-from a user's folder (``cifar10``, ``image_folder``: see ``tasks.folders``)."""
+"""The built-in tasks, all offline: generated, or shipped inside a package; image tasks read
+from a user's folder (``cifar10``, ``image_folder``: see ``tasks.folders``); and a user's own
+table (``table``: see ``automl_bench.tables``)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,27 @@ from automl_bench.tasks.splits import Splits, make_splits, standardized
 if TYPE_CHECKING:
     import torch
 
+    from automl_bench.tables.spec import TableSpec
+
+TABLE = "table"  # a user's CSV or Parquet file (config ``table:``)
+
 TASKS: dict[str, Task] = {
     t.info.name: t for t in (Mnist1d(), Digits(), DigitsImage(), Wine(), BreastCancer())
 }
 
 
-def get_task(name: str, data_dir: str | Path | None = None) -> Task:
-    """A built-in task, or an image task read from ``data_dir`` (``cifar10``, ``image_folder``)."""
+def get_task(name: str, data_dir: str | Path | None = None, table: TableSpec | None = None) -> Task:
+    """A built-in task, an image task read from ``data_dir`` (``cifar10``, ``image_folder``), or
+    the table ``table`` describes."""
     if name in TASKS:
         return TASKS[name]
+    if name == TABLE:
+        if table is None:
+            raise ValueError("task 'table' reads a file: give its table spec")
+        from automl_bench.tables.task import open_table
+
+        found: Task = open_table(table)
+        return found
     if data_dir is None:
         raise ValueError(f"task {name!r} reads a folder: give its data_dir")
     return _folder_task(name, str(Path(data_dir).resolve()))
@@ -37,20 +50,30 @@ def _folder_task(name: str, data_dir: str) -> Task:
     return open_folder_task(name, data_dir)
 
 
+def task_splits(task: Task, seed: int, cache_dir: Path) -> Splits:
+    """The splits of ``task`` at ``seed``: a table's own (split and transformed, see
+    ``automl_bench.tables``), else drawn from its arrays (and standardised where it says so)."""
+    own = getattr(task, "splits", None)
+    if own is not None:
+        return own(seed, cache_dir)  # type: ignore[no-any-return]
+    splits = make_splits(task.arrays(cache_dir), seed)
+    return standardized(splits) if task.info.standardize else splits
+
+
 def load_task(
     name: str,
     seed: int,
     cache_dir: Path,
     device: torch.device | str = "cpu",
     data_dir: str | Path | None = None,
+    table: TableSpec | None = None,
 ) -> TaskData:
     """The splits of ``name`` at ``seed`` as tensors on ``device`` (moved once, not per batch)."""
     import torch
 
-    task = get_task(name, data_dir)
-    splits = make_splits(task.arrays(cache_dir), seed)
-    if task.info.standardize:
-        splits = standardized(splits)
+    task = get_task(name, data_dir, table)
+    splits = task_splits(task, seed, cache_dir)
+    target = torch.float32 if task.info.problem == "regression" else torch.int64
 
     def put(a: object, dtype: torch.dtype) -> torch.Tensor:
         return torch.as_tensor(a, dtype=dtype).to(device)
@@ -58,16 +81,17 @@ def load_task(
     return TaskData(
         info=task.info,
         x_train=put(splits.x_train, torch.float32),
-        y_train=put(splits.y_train, torch.int64),
+        y_train=put(splits.y_train, target),
         x_val=put(splits.x_val, torch.float32),
-        y_val=put(splits.y_val, torch.int64),
+        y_val=put(splits.y_val, target),
         x_test=put(splits.x_test, torch.float32),
-        y_test=put(splits.y_test, torch.int64),
+        y_test=put(splits.y_test, target),
     )
 
 
 __all__ = [
     "FOLDER_TASKS",
+    "TABLE",
     "TASKS",
     "Splits",
     "Task",
@@ -77,4 +101,5 @@ __all__ = [
     "get_task",
     "load_task",
     "make_splits",
+    "task_splits",
 ]

@@ -24,6 +24,9 @@ class TaskInfo:
     default_trials: int = 20
     default_epochs: int = 20
     standardize: bool = False  # scale features with the train split's mean and std
+    # "classification" (num_classes logits, cross-entropy) or "regression" (num_classes is 1:
+    # one output, trained on the standardised target)
+    problem: str = "classification"
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class TaskArrays:
     """A task's raw arrays. ``x_test`` is None when the test split is drawn from ``x`` by seed."""
 
     x: npt.NDArray[np.float32]
-    y: npt.NDArray[np.int64]
+    y: npt.NDArray[np.int64]  # class indices; float32 targets for a regression task
     x_test: npt.NDArray[np.float32] | None = None
     y_test: npt.NDArray[np.int64] | None = None
 

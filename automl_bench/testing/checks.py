@@ -331,7 +331,8 @@ CHECKS: tuple[SpaceCheck, ...] = (
     SpaceCheck(NAMES, "no parameter name contains '/'", _check_names),
     SpaceCheck(BUILD, "build returns a torch.nn.Module for each configuration", _check_build),
     SpaceCheck(
-        FORWARD, "a batch gives finite output of the task's shape (logits: (batch, classes))",
+        FORWARD,
+        "a batch gives finite output of the task's shape (logits: (batch, classes))",
         _check_forward,
     ),
     SpaceCheck(

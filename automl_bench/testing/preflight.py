@@ -14,6 +14,7 @@ from pathlib import Path
 
 from automl_bench.space import SearchSpace
 from automl_bench.space_errors import SearchSpaceCheckError
+from automl_bench.tasks.base import TaskInfo
 from automl_bench.testing.checks import CHECKS, SpaceCheckResult, run_checks
 from automl_bench.testing.sampling import N_RANDOM
 from automl_bench.testing.subject import TIME_BOUND_S, make_subject
@@ -21,7 +22,9 @@ from automl_bench.testing.target import CheckTarget, check_target
 
 
 def check_spaces(
-    spaces: Sequence[tuple[str, SearchSpace]], task: str, data_dir: str | Path | None = None
+    spaces: Sequence[tuple[str, SearchSpace]],
+    task: str | TaskInfo,
+    data_dir: str | Path | None = None,
 ) -> list[SpaceCheckResult]:
     """Check each ``(config field, loaded space)`` on ``task``; the first failure raises a
     :class:`SearchSpaceCheckError` naming that field, the file, the check and the problem."""

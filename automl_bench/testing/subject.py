@@ -208,9 +208,7 @@ def draw_random_configs(s: Subject) -> list[dict[str, Any]]:
     return whole if whole is not None else list(configs.values())
 
 
-def _enumerate(
-    s: Subject, met: dict[str, set[BaseDistribution]]
-) -> list[dict[str, Any]] | None:
+def _enumerate(s: Subject, met: dict[str, set[BaseDistribution]]) -> list[dict[str, Any]] | None:
     """Every configuration of a small discrete space, or None (see ``sampling.grid``)."""
     from automl_bench.space_baseline import BaselineTrial
 
@@ -233,9 +231,7 @@ def _key(config: dict[str, Any]) -> str:
     return repr(sorted(config.items(), key=lambda item: item[0]))
 
 
-def sample(
-    s: Subject, trial: optuna.Trial | optuna.trial.FixedTrial, where: str
-) -> dict[str, Any]:
+def sample(s: Subject, trial: optuna.Trial | optuna.trial.FixedTrial, where: str) -> dict[str, Any]:
     """What ``space`` gives ``trial``, merged as ``sample_config`` (and Ray) merge it. A
     baseline off the space (BaselineOffSpace) is let through: the baseline check says it."""
     try:

@@ -49,9 +49,7 @@ class CheckTarget:
 
     def noun(self) -> str:
         """The output in words, for a message: ``logits``."""
-        return {LOGITS: "logits", REGRESSION: "predictions", EMBEDDING: "embeddings"}[
-            self.output
-        ]
+        return {LOGITS: "logits", REGRESSION: "predictions", EMBEDDING: "embeddings"}[self.output]
 
     def dims(self) -> str:
         """What the output's dimensions are: ``batch, num_classes``."""
@@ -78,8 +76,8 @@ def check_target(
     from ``data_dir``, an unregistered :class:`TaskInfo` (its output: logits), or a target."""
     if isinstance(task, CheckTarget):
         return task
-    if isinstance(task, TaskInfo):
-        return CheckTarget(task)
+    if isinstance(task, TaskInfo):  # a table's regression: one output, squared error
+        return CheckTarget(task, REGRESSION if task.problem == REGRESSION else LOGITS)
     from automl_bench.tasks import TASKS, get_task
     from automl_bench.tasks.folders import FOLDER_TASKS
 

@@ -73,8 +73,7 @@ def forward(
     if not isinstance(out, torch.Tensor):
         raise s.error(
             check,
-            f"the forward pass of build({label}) returned {type(out).__name__}, expected a "
-            "tensor",
+            f"the forward pass of build({label}) returned {type(out).__name__}, expected a tensor",
         )
     return out
 
