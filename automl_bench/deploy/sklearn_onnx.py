@@ -8,22 +8,32 @@ missing value of a string column is fed as ``""``, and in the copy that is conve
 of a string column (fitted on strings) treats ``""`` as missing; the fitted pipeline itself is
 never changed.
 
-ONNX computes the transform in float32 where scikit-learn computes it in float64 (and the model
-sees it cast to float32), so a feature can differ by a unit in the last place, and a row lying
-that close to a tree's split threshold falls on the other side (scikit-learn's trees can put a
-threshold that close to a value: seen with a one-ulp gap on a scaled integer column). In a forest
-that moves one tree's vote among a hundred. The round trip is therefore ``"ok"`` when a
-classifier gives another label on at most ``MAX_DIFFERING_SHARE`` of the rows, and a
-regressor's every value is within ``RTOL`` of itself plus ``SPREAD_TOL`` of the predictions'
-standard deviation; otherwise it says on how many rows, and by how much, the outputs differ.
+Two choices make the graph compute as scikit-learn does. A StandardScaler subtracts and
+divides (skl2onnx's default multiplies by the inverse scale, a unit in the last place off), in
+float32 when the raw numeric columns are float32, as scikit-learn then does, else in float64
+rounded to float32: scikit-learn's trees (1.9) can put a split threshold exactly on a training
+value, so one unit in the last place sends a row the other way. And the model sees the
+transform's output as float32, as it was fitted (``EstimatorOnRows.predict``). With float32
+columns a forest's ONNX answers then equal scikit-learn's; with float64 columns the ONNX input is
+already rounded. The round trip is ``"ok"`` when a classifier gives another label on at most
+``MAX_DIFFERING_SHARE`` of the rows, and a regressor's every value is within ``RTOL`` of itself
+plus ``SPREAD_TOL`` of the predictions' standard deviation; otherwise it says on how many rows,
+and by how much, the outputs differ.
 
-skl2onnx 1.20 writes a Python ``bool`` into an integer attribute of HistGradientBoosting's tree
-nodes, which protobuf >= 7.34 refuses ("expected an int, got a boolean"); its converters run here
-with a container that writes those booleans as the integers ONNX encodes them as, for this
-conversion only (``custom_conversion_functions``: nothing is registered globally).
+Two converters run in place of skl2onnx's, for this conversion only
+(``custom_conversion_functions``: nothing is registered globally):
 
-What skl2onnx cannot convert (a OneHotEncoder's infrequent categories, a FunctionTransformer...)
-comes back as the reason, never as an exception.
+- skl2onnx 1.20 writes a Python ``bool`` into an integer attribute of HistGradientBoosting's
+  tree nodes, which protobuf >= 7.34 refuses ("expected an int, got a boolean"): its own
+  converters run with a container that writes those booleans as the integers ONNX encodes them
+  as;
+- skl2onnx 1.20 refuses a OneHotEncoder whose infrequent categories are grouped into one column
+  (``max_categories``, ``min_frequency``: the table transform's fallback above its cardinality
+  limit) when it has one input, as after an imputer: such an encoder is written as a
+  LabelEncoder to the output position and a comparison with every position.
+
+What skl2onnx still cannot convert (a FunctionTransformer, a callable it does not know...) comes
+back as the reason, never as an exception.
 """
 
 from __future__ import annotations
@@ -110,23 +120,41 @@ def column_feeds(rows: Any) -> dict[str, npt.NDArray[Any]]:
 
 
 def _convert(pipeline: Any, rows: Any) -> Any:
-    """The ONNX model of a convertible copy of ``pipeline``, its classifier's probabilities as a
-    plain tensor (no ZipMap)."""
+    """The ONNX model of a convertible copy of ``pipeline``: its classifier's probabilities as a
+    plain tensor (no ZipMap), its scalers computing as scikit-learn does (``_scaler_options``)."""
     from skl2onnx import convert_sklearn  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
     convertible = _strings_missing_as_empty(pipeline)
     final = convertible.steps[-1][1] if hasattr(convertible, "steps") else convertible
-    options = {id(final): {"zipmap": False}} if _is_classifier(final) else None
+    options = _scaler_options(convertible, rows)
+    if _is_classifier(final):
+        options[id(final)] = {"zipmap": False}
     return convert_sklearn(
         convertible,
         initial_types=column_types(rows),
         options=options,
-        custom_conversion_functions=_integer_attribute_converters(),
+        custom_conversion_functions=_converters(),
     )
 
 
+def _scaler_options(pipeline: Any, rows: Any) -> dict[int, dict[str, Any]]:
+    """Each StandardScaler as a true subtraction and division, as scikit-learn computes it: in
+    float32 when the raw numeric columns are float32 (``div``), else in float64 and rounded to
+    float32 (``div_cast``). skl2onnx's default multiplies by the inverse scale, which moves some
+    features by a unit in the last place, and with them rows lying on a tree's threshold."""
+    from sklearn.preprocessing import StandardScaler
+
+    numeric = [rows[name].dtype for name in rows.columns if _numeric(rows[name])]
+    mode = "div" if all(dtype == np.float32 for dtype in numeric) else "div_cast"
+    return {
+        id(part): {"div": mode} for part in _parts(pipeline) if isinstance(part, StandardScaler)
+    }
+
+
 def _run_onnx(model: Any, rows: Any, threads: int) -> npt.NDArray[Any]:
-    """The ONNX model's first output (labels, or values) on ``rows``."""
+    """The ONNX model's first output (labels, or values) on ``rows``. skl2onnx renames a column
+    whose name is no valid ONNX name (``mean radius`` -> ``mean_radius``): the inputs are fed in
+    the columns' order."""
     import onnxruntime  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
     options = onnxruntime.SessionOptions()
@@ -134,7 +162,11 @@ def _run_onnx(model: Any, rows: Any, threads: int) -> npt.NDArray[Any]:
     session = onnxruntime.InferenceSession(
         model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
-    return np.asarray(session.run(None, column_feeds(rows))[0])
+    names = [given.name for given in session.get_inputs()]
+    if len(names) != len(rows.columns):
+        raise ValueError(f"the ONNX graph has {len(names)} inputs for {len(rows.columns)} columns")
+    feeds = dict(zip(names, column_feeds(rows).values(), strict=True))
+    return np.asarray(session.run(None, feeds)[0])
 
 
 def _agreement(got: npt.NDArray[Any], expected: npt.NDArray[Any], classifier: bool) -> str:
@@ -165,18 +197,19 @@ def _strings_missing_as_empty(pipeline: Any) -> Any:
     from sklearn.impute import SimpleImputer
 
     convertible = copy.deepcopy(pipeline)
-
-    def visit(part: Any) -> None:
+    for part in _parts(convertible):
         statistics = getattr(part, "statistics_", None)
         if isinstance(part, SimpleImputer) and getattr(statistics, "dtype", None) == np.dtype(
             object
         ):
             part.missing_values = ""
-        for _, child, *_ in [*getattr(part, "steps", []), *getattr(part, "transformers_", [])]:
-            visit(child)
-
-    visit(convertible)
     return convertible
+
+
+def _parts(model: Any) -> list[Any]:
+    """``model`` and every step inside it (a Pipeline's steps, a ColumnTransformer's parts)."""
+    inside = [*getattr(model, "steps", []), *getattr(model, "transformers_", [])]
+    return [model, *(part for _, child, *_ in inside for part in _parts(child))]
 
 
 class _IntegerAttributes:
@@ -195,13 +228,14 @@ class _IntegerAttributes:
         return self._container.add_node(*args, **attrs)
 
 
-def _integer_attribute_converters() -> dict[type, Callable[..., Any]]:
-    """HistGradientBoosting's own skl2onnx converters, writing integers where it writes bools."""
+def _converters() -> dict[type, Callable[..., Any]]:
+    """The converters this conversion runs instead of skl2onnx's registered ones."""
     from skl2onnx.operator_converters.random_forest import (  # type: ignore[import-untyped, import-not-found, unused-ignore]
         convert_sklearn_random_forest_classifier,
         convert_sklearn_random_forest_regressor_converter,
     )
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.preprocessing import OneHotEncoder
 
     def integer_attributes(convert: Callable[..., Any]) -> Callable[..., Any]:
         def converter(scope: Any, operator: Any, container: Any) -> Any:
@@ -216,7 +250,85 @@ def _integer_attribute_converters() -> dict[type, Callable[..., Any]]:
         HistGradientBoostingRegressor: integer_attributes(
             convert_sklearn_random_forest_regressor_converter
         ),
+        OneHotEncoder: _one_hot_with_infrequent,
     }
+
+
+def _one_hot_with_infrequent(scope: Any, operator: Any, container: Any) -> None:
+    """A OneHotEncoder of one string input whose infrequent categories are grouped into one
+    column (skl2onnx 1.20 refuses it): per column, a LabelEncoder maps each value to its output
+    position (an infrequent or, with ``infrequent_if_exist``, unseen value to the infrequent
+    column; an unseen value otherwise to none), compared with every position. Any other
+    OneHotEncoder goes to skl2onnx's own converter."""
+    from onnx import TensorProto  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    from skl2onnx.common.data_types import (  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        StringTensorType,
+        guess_proto_type,
+    )
+    from skl2onnx.operator_converters.one_hot_encoder import (  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        convert_sklearn_one_hot_encoder,
+    )
+
+    encoder = operator.raw_operator
+    infrequent = getattr(encoder, "infrequent_categories_", None) or []
+    grouped = any(group is not None for group in infrequent)
+    plain = len(operator.inputs) != 1 or encoder.drop is not None
+    if not grouped or plain or not isinstance(operator.inputs[0].type, StringTensorType):
+        convert_sklearn_one_hot_encoder(scope, operator, container)
+        return
+    source, columns = operator.inputs[0].full_name, []
+    for index, categories in enumerate(encoder.categories_):
+        rare = {str(c) for c in (infrequent[index] if infrequent[index] is not None else [])}
+        frequent = [str(c) for c in categories if str(c) not in rare]
+        slot = len(frequent)  # the infrequent column, or (without one) no column at all
+        unseen = slot if rare and encoder.handle_unknown == "infrequent_if_exist" else slot + 1
+        width = slot + 1 if rare else slot
+        keys = [*frequent, *sorted(rare)]
+        column = _add(
+            scope, container, "Gather", [source, _const(scope, container, [index])], axis=1
+        )
+        position = _add(
+            scope,
+            container,
+            "LabelEncoder",
+            [column],
+            op_domain="ai.onnx.ml",
+            op_version=2,
+            keys_strings=keys,
+            values_int64s=[*range(slot), *[slot] * len(rare)],
+            default_int64=unseen,
+        )
+        positions = _const(scope, container, [list(range(width))])
+        hits = _add(scope, container, "Equal", [position, positions])
+        columns.append(_add(scope, container, "Cast", [hits], to=TensorProto.FLOAT))
+    joined = _add(scope, container, "Concat", columns, axis=1)
+    to = guess_proto_type(operator.outputs[0].type)
+    container.add_node(
+        "Cast",
+        [joined],
+        [operator.outputs[0].full_name],
+        to=to,
+        name=scope.get_unique_operator_name("Cast"),
+    )
+
+
+def _add(scope: Any, container: Any, op_type: str, inputs: list[str], **attrs: Any) -> str:
+    """One node with one new output; returns the output's name."""
+    out = scope.get_unique_variable_name(op_type.lower())
+    container.add_node(
+        op_type, inputs, [out], name=scope.get_unique_operator_name(op_type), **attrs
+    )
+    return str(out)
+
+
+def _const(scope: Any, container: Any, values: list[Any]) -> str:
+    """An int64 initializer holding ``values`` (a list, or a list of one list: shape [1, n])."""
+    from onnx import TensorProto  # type: ignore[import-untyped, import-not-found, unused-ignore]
+
+    array = np.asarray(values, dtype=np.int64)
+    name = scope.get_unique_variable_name("const")
+    container.add_initializer(name, TensorProto.INT64, list(array.shape), array.ravel().tolist())
+    return str(name)
 
 
 def _is_classifier(model: Any) -> bool:

@@ -2,9 +2,9 @@
 together, timed one raw row per call and at the batch size, sized, counted, and exported whole
 to ONNX (an estimator's pipeline) or as a network. The figures' shape only: no timed assertion.
 
-The transform is a stand-in for a table task's: numeric columns imputed then scaled,
-categorical ones imputed then one-hot encoded, fitted on the first rows; the model is measured
-on the held-out rows.
+The transform is a stand-in for a table task's: numeric columns (float32, as a table's raw rows
+hold them) imputed then scaled, categorical ones (pandas categoricals of text) imputed then
+one-hot encoded, fitted on the first rows; the model is measured on the held-out rows.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 from torch import nn
 
@@ -37,52 +37,61 @@ from automl_bench.tasks.base import TaskInfo
 SECONDS = 0.05
 BATCH = 32
 NUMERIC, CATEGORICAL = ["income", "age", "visits"], ["plan"]
+ALL = [*NUMERIC, *CATEGORICAL]
 FITTED_ROWS = 240
+
+
+PLANS = [f"plan {i}" for i in range(12)]  # the first ones most frequent
 
 
 def _frame(n: int = 320) -> tuple[pd.DataFrame, np.ndarray]:
     """Raw rows with missing values in a numeric and a categorical column, and a target."""
     rng = np.random.default_rng(0)
+    weights = 1.0 / np.arange(1, len(PLANS) + 1)
     rows = pd.DataFrame(
         {
-            "income": rng.normal(50.0, 10.0, size=n),
-            "age": rng.integers(18, 80, size=n),
-            "visits": rng.poisson(3.0, size=n).astype(float),
-            "plan": rng.choice(["basic", "plus", "pro"], size=n),
+            "income": rng.normal(50.0, 10.0, size=n).astype(np.float32),
+            "age": rng.integers(18, 80, size=n).astype(np.float32),
+            "visits": rng.poisson(3.0, size=n).astype(np.float32),
+            "plan": pd.Categorical(
+                rng.choice(PLANS, size=n, p=weights / weights.sum()), categories=PLANS
+            ),
         }
     )
     rows.loc[::9, "income"] = np.nan
     rows.loc[::13, "plan"] = None
-    score = (rows["income"].fillna(50.0) - 50.0) / 10.0 + (rows["plan"] == "pro").to_numpy()
+    plan = rows["plan"].cat.codes.to_numpy()
+    score = (rows["income"].fillna(50.0) - 50.0) / 10.0 + (plan == 0) - (plan > 3)
     return rows, score.to_numpy()
 
 
-def _transform(max_categories: int | None = None) -> ColumnTransformer:
-    encoder = (
-        OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=max_categories)
-        if max_categories
-        else OneHotEncoder(handle_unknown="ignore")
+def _transform(max_categories: int | None = None, known: int = len(PLANS)) -> ColumnTransformer:
+    """As a table's transform: the categorical column's ``known`` first values one-hot (a value
+    past them is unseen), the rest of the ``max_categories`` grouped as infrequent."""
+    encoder = OneHotEncoder(
+        categories=[[*PLANS[:known], "(missing)"]],
+        handle_unknown="infrequent_if_exist" if max_categories else "ignore",
+        max_categories=max_categories,
+        sparse_output=False,
+        dtype=np.float32,
     )
+    fill = SimpleImputer(strategy="constant", fill_value="(missing)")
     return ColumnTransformer(
         [
             ("numeric", make_pipeline(SimpleImputer(), StandardScaler()), NUMERIC),
-            (
-                "categorical",
-                make_pipeline(SimpleImputer(strategy="most_frequent"), encoder),
-                CATEGORICAL,
-            ),
+            ("categorical", make_pipeline(fill, encoder), CATEGORICAL),
         ],
         sparse_threshold=0.0,
     )
 
 
 def _fitted(
-    estimator: Any, problem: str, max_categories: int | None = None
+    estimator: Any, problem: str, transform: ColumnTransformer | None = None
 ) -> tuple[EstimatorOnRows, pd.DataFrame]:
     """``estimator`` fitted on the first rows' float32 features; the held-out raw rows."""
     rows, score = _frame()
     target = (score > 0).astype(np.int64) + (score > 1) if problem == "classification" else score
-    transform = _transform(max_categories).fit(rows.iloc[:FITTED_ROWS])
+    transform = (transform or _transform()).fit(rows.iloc[:FITTED_ROWS])
     x = transform.transform(rows.iloc[:FITTED_ROWS]).astype(np.float32)
     with threadpool_limits(limits=1):  # as a trial fits it: HGB's OpenMP pool oversubscribes
         estimator.fit(x, target[:FITTED_ROWS])
@@ -152,11 +161,28 @@ def test_a_model_skl2onnx_cannot_convert_is_a_finding_not_a_crash() -> None:
     assert not record.exportable and record.export_error == f"ONNX round trip: {record.onnx}"
 
 
-def test_infrequent_categories_are_recorded_as_the_reason_they_do_not_convert() -> None:
-    model, rows = _fitted(LogisticRegression(), "classification", max_categories=2)
-    assert sklearn_onnx.pipeline_round_trip(model, rows).startswith(
-        "NotImplementedError: Infrequent categories"
+@pytest.mark.parametrize("name", list(REFERENCE_MODELS))
+def test_infrequent_and_unseen_categories_export_too(name: str) -> None:
+    """The table transform's fallback above its cardinality limit: the most frequent values
+    one-hot, the rest (and, here, values the encoder never saw) one infrequent column."""
+    transform = _transform(max_categories=4, known=8)
+    model, rows = _fitted(_reference(name, "regression"), "regression", transform)
+    assert transform.named_transformers_["categorical"][-1].infrequent_categories_[0] is not None
+    assert set(rows["plan"].dropna()) - set(PLANS[:8]), "the held-out rows hold unseen values"
+    assert sklearn_onnx.pipeline_round_trip(model, rows) == "ok"
+    graph = sklearn_onnx._convert(transform, rows)  # the transform alone: the same features
+    features = sklearn_onnx._run_onnx(graph, rows, threads=1)
+    assert np.array_equal(features, transform.transform(rows).astype(np.float32))
+
+
+def test_what_skl2onnx_cannot_convert_in_the_transform_is_the_reason() -> None:
+    transform = ColumnTransformer(
+        [("numeric", FunctionTransformer(np.log1p), ["visits"]), ("rest", _transform(), ALL)]
     )
+    model, rows = _fitted(LogisticRegression(), "classification", transform)
+    record = measure_rows(model, rows, batch_size=BATCH, threads=1, seconds=SECONDS)
+    assert "FunctionTransformer" in record.onnx, record.onnx
+    assert not record.exportable and record.cpu is not None
 
 
 def test_without_the_onnx_extra_the_round_trip_says_not_installed(
