@@ -54,9 +54,11 @@ class DeviceFigures:
 
 @dataclass(frozen=True)
 class DeployRecord:
+    # A net's figures; a table's scikit-learn model (``deploy/rows.py``): its nodes or
+    # coefficients, an estimate of its operations, the pickled pipeline, the ONNX round trip
     params: int
     flops: int  # per prediction (one example), counted by torch.utils.flop_counter
-    size_mb: float  # the serialized state_dict
+    size_mb: float  # the serialized state_dict (a table's model: with its transform)
     exportable: bool  # torch.export round trip gives the same outputs
     export_error: str | None = None
     onnx: str = "not installed"  # "ok", "not installed", or what went wrong
