@@ -41,6 +41,11 @@ SMOKES = [
         id="latency_order",
     ),
     pytest.param(
+        ["benchmarks/table_load.py", "--smoke"],
+        "load+transform: ours ",
+        id="table_load",  # 20,000 rows: seconds
+    ),
+    pytest.param(
         ["benchmarks/gpu_energy.py", "--smoke-on-cpu"],
         '{"check": "gpu_burst_smoke_on_cpu", ',
         id="gpu_energy",
