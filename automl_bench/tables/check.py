@@ -174,9 +174,14 @@ def _is_text(kind: pa.DataType) -> bool:
 
 def _distinct_text(column: pa.ChunkedArray) -> pa.Array:
     """The distinct non-missing values of a text (or dictionary of text) column."""
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    return pc.unique(column.drop_null())
+    return _distinct(column).drop_null()
+
+
+def _distinct(column: pa.ChunkedArray) -> pa.Array:
+    """The distinct values of ``column``, decoded (found on a dictionary's codes: no decoding of
+    the whole column)."""
+    values = pc.unique(column)
+    return values.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else values
 
 
 def _check_not_mixed(name: str, column: pa.ChunkedArray, field: str) -> None:
@@ -316,7 +321,8 @@ def _check_split_columns(spec: TableSpec, data: pa.Table, test: pa.Table | None)
 
 def _vocabulary(column: pa.ChunkedArray) -> tuple[str, ...]:
     """A categorical column's values as text, sorted; '(missing)' last where values are missing."""
-    values = pc.unique(text_values(column).drop_null()).to_pylist()
+    distinct = pa.chunked_array([_distinct(column)])
+    values = text_values(distinct).drop_null().to_pylist()
     words = tuple(sorted(str(v) for v in values))
     return (*words, MISSING) if column.null_count else words
 

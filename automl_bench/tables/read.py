@@ -117,22 +117,34 @@ def _read_csv(path: Path, field: str, delimiter: str, keep: frozenset[str]) -> p
     return table
 
 
-def _options(delimiter: str) -> dict[str, Any]:
+def _options(delimiter: str, types: dict[str, pa.DataType] | None = None) -> dict[str, Any]:
     import pyarrow.csv as pcsv
 
     return {
         "read_options": pcsv.ReadOptions(block_size=BLOCK_SIZE),
         "parse_options": pcsv.ParseOptions(delimiter=delimiter),
         "convert_options": pcsv.ConvertOptions(
-            strings_can_be_null=True, auto_dict_encode=True, auto_dict_max_cardinality=1 << 20
+            column_types=types or {},
+            strings_can_be_null=True,
+            auto_dict_encode=True,
+            auto_dict_max_cardinality=1 << 20,
         ),
     }
 
 
 def _stream_csv(path: Path, delimiter: str, keep: frozenset[str]) -> pa.Table:
+    """The file a block at a time, its numeric columns parsed straight into float32 (the types
+    inferred from the first block: a later value that does not fit is a conversion error)."""
     import pyarrow.csv as pcsv
 
-    with pcsv.open_csv(path, **_options(delimiter)) as reader:
+    with pcsv.open_csv(path, **_options(delimiter)) as first:
+        inferred = first.schema
+    types = {
+        f.name: pa.float32()
+        for f in inferred
+        if f.name not in keep and (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
+    }
+    with pcsv.open_csv(path, **_options(delimiter, types)) as reader:
         batches = [narrowed(batch, keep) for batch in reader]
         schema = narrowed(reader.schema.empty_table(), keep).schema
     return pa.Table.from_batches(batches, schema=schema)

@@ -94,7 +94,7 @@ class TableTask:
     def prepare(self, seeds: Iterable[int], cache_dir: Path) -> None:
         """Compute (or find) each seed's splits and transform in the cache."""
         for seed in seeds:
-            self.splits(seed, cache_dir)
+            self._stored(seed, cache_dir)
 
     def splits(self, seed: int, cache_dir: Path) -> Splits:
         """The transformed train / validation / test arrays at ``seed``."""
