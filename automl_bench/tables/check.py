@@ -317,6 +317,13 @@ def _check_split_columns(spec: TableSpec, data: pa.Table, test: pa.Table | None)
                 f"'{spec.time_column}' has {column.null_count} missing value(s); every "
                 "row needs a time",
             )
+        times = len(pc.unique(column))
+        if times < sides:
+            raise ConfigError(
+                f.TIME,
+                f"'{spec.time_column}' has {times} distinct time(s); a split by time needs at "
+                f"least {sides} (train before validation before test)",
+            )
 
 
 def _vocabulary(column: pa.ChunkedArray) -> tuple[str, ...]:

@@ -198,6 +198,7 @@ def _atomic(path: Path, write: Callable[[Any], None]) -> None:
     try:
         with os.fdopen(fd, "wb") as file:
             write(file)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache to share
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -146,6 +146,8 @@ def test_too_few_groups_and_missing_times_are_refused(tmp_path: Path) -> None:
     path = csv(tmp_path, "x,g,t,y\n1,a,1,0\n2,a,,1\n3,b,3,0\n4,b,4,1\n")
     refused(TableSpec(path, "y", group_column="g"), "table.split.group_column", "2 group")
     refused(TableSpec(path, "y", time_column="t"), "table.split.time_column", "missing")
+    same = csv(tmp_path, "x,t,y\n1,5,0\n2,5,1\n3,5,0\n4,5,1\n", "same.csv")
+    refused(TableSpec(same, "y", time_column="t"), "table.split.time_column", "1 distinct")
 
 
 def test_test_data_must_have_the_same_columns_and_known_classes(tmp_path: Path) -> None:
