@@ -180,7 +180,7 @@ def _check_config_spaces(prepared: Prepared) -> list[tuple[str, SpaceCheckResult
     spaces = [("space", primary)] + [(f"reference_spaces.{i}", s) for i, s in enumerate(references)]
     task: str | TaskInfo = prepared.config.task
     if prepared.table is not None:  # a table's shape is its file's (after the transform)
-        from automl_bench.tables.task import open_table
+        from automl_bench.tasks.table.task import open_table
 
         task = open_table(prepared.table.spec).info
     results = check_spaces(spaces, task, prepared.config.data_dir)

@@ -1,7 +1,7 @@
 """The ``table:`` section of a config: a user's own CSV or Parquet file (``task: table``).
 
 Only the fields' shapes are checked here; the file itself (its columns, the target, the problem
-it poses) is checked by ``automl_bench.tables.check`` when the experiment is prepared, before
+it poses) is checked by ``automl_bench.tasks.table.check`` when the experiment is prepared, before
 anything starts.
 """
 
@@ -17,7 +17,7 @@ from automl_bench.metric import CLASSIFICATION_METRICS, REGRESSION_METRICS
 
 _STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
-# what a practitioner ships without search; scikit-learn's defaults (automl_bench.tables.estimators)
+# what a practitioner ships without search; scikit-learn's defaults (automl_bench.reference_models)
 ReferenceModel = Literal["hist_gradient_boosting", "random_forest", "linear"]
 TableMetric = Literal[
     "accuracy", "balanced_accuracy", "roc_auc", "log_loss", "rmse", "mae", "r2"

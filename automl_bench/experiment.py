@@ -528,7 +528,7 @@ def _make_task_data(prepared: Prepared, cache: Path) -> None:
 def _prepare_table_seeds(prepared: Prepared, seeds: list[int], cache: Path) -> None:
     """A table's splits at ``seeds``, transformed and cached before any trial at those seeds
     runs: the transform's cost is paid once, here, not by whichever trial comes first."""
-    from automl_bench.tables.task import open_table
+    from automl_bench.tasks.table.task import open_table
 
     if prepared.table is not None:
         open_table(prepared.table.spec).prepare(seeds, cache)

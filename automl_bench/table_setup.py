@@ -2,9 +2,9 @@
 needs, checked before anything starts.
 
 The file (or the shipped example, written under ``<output_dir>/cache`` on first use) is read
-and checked (``automl_bench.tables.check``), its problem and metric settled, and each reference
+and checked (``automl_bench.tasks.table.check``), its problem and metric settled, and each reference
 model's space file loaded: the scikit-learn estimators a practitioner ships without search
-(``automl_bench.tables.estimators``), run as studies of their own next to the searched net.
+(``automl_bench.reference_models``), run as studies of their own next to the searched net.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from automl_bench.study import StudySpec
 
 if TYPE_CHECKING:
     from automl_bench.config import ExperimentConfig
-    from automl_bench.tables.check import TableFacts
-    from automl_bench.tables.spec import TableSpec
+    from automl_bench.tasks.table.check import TableFacts
+    from automl_bench.tasks.table.spec import TableSpec
 
 TUNED_SUFFIX = ":tuned"  # a reference model's TPE search: "hist_gradient_boosting:tuned"
 TUNED_METHOD = "tpe"
@@ -45,7 +45,7 @@ def prepare_table(config: ExperimentConfig, config_path: Path) -> PreparedTable:
 
     A shipped example is made in a temporary folder and checked there first; only a config
     that passes writes it under ``<output_dir>/cache`` (bad input writes nothing)."""
-    from automl_bench.tables.estimators import REFERENCE_MODELS
+    from automl_bench.reference_models import REFERENCE_MODELS
 
     section = config.table
     assert section is not None  # parse_config refuses task: table without one
@@ -54,7 +54,7 @@ def prepare_table(config: ExperimentConfig, config_path: Path) -> PreparedTable:
     if example is None:
         facts = _checked(spec)
     else:
-        from automl_bench.tables.examples import example_table
+        from automl_bench.tasks.table.examples import example_table
 
         with tempfile.TemporaryDirectory() as staging:
             staged = example_table(example, Path(staging))
@@ -76,7 +76,7 @@ def prepare_table(config: ExperimentConfig, config_path: Path) -> PreparedTable:
 
 def _spec(config: ExperimentConfig, config_path: Path) -> TableSpec:
     """The section's fields, with the user's files resolved (an example's path comes later)."""
-    from automl_bench.tables.spec import TableSpec
+    from automl_bench.tasks.table.spec import TableSpec
 
     section = config.table
     assert section is not None
@@ -98,7 +98,7 @@ def _spec(config: ExperimentConfig, config_path: Path) -> TableSpec:
 
 
 def _checked(spec: TableSpec) -> TableFacts:
-    from automl_bench.tables.check import check_table
+    from automl_bench.tasks.table.check import check_table
 
     return check_table(spec)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from automl_bench.cost.prices import Prices
 
 if TYPE_CHECKING:
-    from automl_bench.tables.spec import TableSpec
+    from automl_bench.tasks.table.spec import TableSpec
 
 SEARCH, FINAL, INFERENCE = "search", "final", "inference"
 PHASES = (SEARCH, FINAL, INFERENCE)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from automl_bench.tables.check import TableFacts
+    from automl_bench.tasks.table.check import TableFacts
 
 N_NUMERIC, N_CATEGORICAL, MISSING_SHARE = 40, 10, 0.02
 TARGET = "y"
@@ -62,7 +62,7 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
 
 def facts_of_generated() -> TableFacts:
     """The facts ``check_table`` finds in a generated file, known without reading it."""
-    from automl_bench.tables.check import MISSING, TableFacts
+    from automl_bench.tasks.table.check import MISSING, TableFacts
 
     vocabularies = tuple(
         (*sorted(f"w{i}_{k}" for k in range(2 + i // 3)), MISSING) for i in range(N_CATEGORICAL)
@@ -81,8 +81,8 @@ def facts_of_generated() -> TableFacts:
 
 def run_ours(path: Path, cache: Path) -> tuple[float, int]:
     """What a run does for a seed: read, check, split, fit on train, transform, write the cache."""
-    from automl_bench.tables.spec import TableSpec
-    from automl_bench.tables.task import open_table
+    from automl_bench.tasks.table.spec import TableSpec
+    from automl_bench.tasks.table.task import open_table
 
     start = time.perf_counter()
     task = open_table(TableSpec(data=str(path), target=TARGET))
@@ -94,8 +94,8 @@ def run_pandas(path: Path, cache: Path) -> tuple[float, int]:
     """pandas.read_csv, the same split, the same transform fitted on train (nothing written)."""
     import pandas as pd
 
-    from automl_bench.tables.split import SplitBy, split_rows
-    from automl_bench.tables.transform import build_transform
+    from automl_bench.tasks.table.split import SplitBy, split_rows
+    from automl_bench.tasks.table.transform import build_transform
 
     transform = build_transform(facts_of_generated())
     start = time.perf_counter()

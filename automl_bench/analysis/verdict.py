@@ -385,6 +385,8 @@ def _break_even_words(n_star: BreakEven) -> str:
             return f"never pays off at the mean difference (at best {best})"
         return "never pays off"
     ci = f" [{_human(low)}, {_human(high)}]" if low is not None and high is not None else ""
+    if n_star.estimate < 1:  # cheaper than the reference and better: no predictions to wait for
+        return "pays off from the first prediction" + (f" ({ci.strip()} predictions)" if ci else "")
     return f"pays off after {_human(n_star.estimate)}{ci} predictions"
 
 

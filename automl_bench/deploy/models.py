@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from automl_bench.deploy.record import Constraints, DeployRecord
 
 if TYPE_CHECKING:
-    from automl_bench.tables.spec import TableSpec
     from automl_bench.tasks.base import TaskInfo
+    from automl_bench.tasks.table.spec import TableSpec
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _measure_from_rows(model_ref: FinalModel, settings: DeploySettings) -> Deplo
 
     from automl_bench.deploy.rows import EstimatorOnRows, NetOnRows, measure_rows
     from automl_bench.estimator_trial import MODEL_FILE
-    from automl_bench.tables.task import open_table
+    from automl_bench.tasks.table.task import open_table
 
     assert settings.table is not None
     table, cache = open_table(settings.table), Path(settings.cache_dir)

@@ -1,6 +1,6 @@
 """The built-in tasks, all offline: generated, or shipped inside a package; image tasks read
 from a user's folder (``cifar10``, ``image_folder``: see ``tasks.folders``); and a user's own
-table (``table``: see ``automl_bench.tables``)."""
+table (``table``: see ``automl_bench.tasks.table``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from automl_bench.tasks.splits import Splits, make_splits, standardized
 if TYPE_CHECKING:
     import torch
 
-    from automl_bench.tables.spec import TableSpec
+    from automl_bench.tasks.table.spec import TableSpec
 
 TABLE = "table"  # a user's CSV or Parquet file (config ``table:``)
 
@@ -34,7 +34,7 @@ def get_task(name: str, data_dir: str | Path | None = None, table: TableSpec | N
     if name == TABLE:
         if table is None:
             raise ValueError("task 'table' reads a file: give its table spec")
-        from automl_bench.tables.task import open_table
+        from automl_bench.tasks.table.task import open_table
 
         found: Task = open_table(table)
         return found
@@ -52,7 +52,7 @@ def _folder_task(name: str, data_dir: str) -> Task:
 
 def task_splits(task: Task, seed: int, cache_dir: Path) -> Splits:
     """The splits of ``task`` at ``seed``: a table's own (split and transformed, see
-    ``automl_bench.tables``), else drawn from its arrays (and standardised where it says so)."""
+    ``automl_bench.tasks.table``), else drawn from its arrays (standardised where it says so)."""
     own = getattr(task, "splits", None)
     if own is not None:
         return own(seed, cache_dir)  # type: ignore[no-any-return]

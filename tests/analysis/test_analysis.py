@@ -155,6 +155,16 @@ def test_a_clear_gain_that_pays_off_too_late_is_not_worth_it() -> None:
     assert v["call"] == "not worth it" and "pays off after" in v["reason"]
 
 
+def test_a_cheaper_better_model_pays_off_from_the_first_prediction() -> None:
+    rows = _experiment([3.0, 3.2, 2.8, 3.1, 2.9], search_usd=0.0, search_energy_kwh=0.0)
+    for r in rows[5:]:
+        r.update(final_usd=0.01, final_energy_kwh=0.1)  # a tenth of the baseline's training
+    v = verdicts(rows, SETTINGS)["m"]
+    assert v["call"] == "worth it", v["reason"]
+    assert "pays off from the first prediction ([0, 0] predictions)" in v["reason"]
+    assert "after 0" not in v["reason"]
+
+
 def test_a_model_that_breaks_a_constraint_is_not_deployable_whatever_its_gain() -> None:
     rows = _experiment([3.0, 3.2, 2.8])
     rows[-1].update(deploy_feasible=False, deploy_broken="latency_ms_p95 9 > 5 (cpu)")

@@ -30,8 +30,8 @@ from automl_bench.deploy.estimator_figures import estimator_flops, estimator_par
 from automl_bench.deploy.measure import WARMUP
 from automl_bench.deploy.record import DeployRecord
 from automl_bench.deploy.rows import EstimatorOnRows, NetOnRows, measure_rows
+from automl_bench.reference_models import REFERENCE_MODELS
 from automl_bench.space import load_search_space
-from automl_bench.tables.estimators import REFERENCE_MODELS
 from automl_bench.tasks.base import TaskInfo
 
 SECONDS = 0.05

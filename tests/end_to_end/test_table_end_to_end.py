@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from automl_bench.tables.examples import example_table
+from automl_bench.tasks.table.examples import example_table
 
 MODELS = ["hist_gradient_boosting", "random_forest", "linear"]
 
@@ -69,7 +69,7 @@ def test_a_classification_table_with_categories_and_missing_values(tmp_path: Pat
         "table": {"data": data.name, "target": target, "metric": "roc_auc"},
         "space": "tabular",
         "methods": ["baseline", "tpe"],
-        "seeds": [0, 1],
+        "seeds": [0],
         "budget": {"trials": 2, "epochs": 6},
         "deploy": {"onnx": True},
     }
@@ -83,13 +83,13 @@ def test_a_classification_table_with_categories_and_missing_values(tmp_path: Pat
             assert study["test_metric"] is not None, label
             deploy = study["deploy"]
             assert deploy["cpu"]["latency_ms_p95"] > 0 and deploy["size_mb"] > 0, label
-            assert study["cost"]["final"]["wall_s"] > 0, label  # metered like any trial
+            assert study["final"]["wall_s"] > 0, label  # metered like any trial
     hgb = summary["methods"]["hist_gradient_boosting"]["studies"]
     assert all(s["test_metric"] > 0.9 for s in hgb)  # breast cancer: a tree separates it
     assert hgb[0]["deploy"]["onnx"] == "ok"  # the whole pipeline, transform included
     rows = _results(tmp_path / "runs" / "my_table" / "results.csv")
     constant = [r for r in rows if r["method"] == "constant"]
-    assert len(constant) == 2 and all(float(r["test_metric"]) == 0.5 for r in constant)
+    assert len(constant) == 1 and all(float(r["test_metric"]) == 0.5 for r in constant)
 
 
 @pytest.mark.slow

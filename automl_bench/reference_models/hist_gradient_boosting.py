@@ -20,7 +20,7 @@ from typing import Any
 import optuna
 
 from automl_bench import TaskInfo
-from automl_bench.tables.estimators.common import estimator_kwargs, is_classification
+from automl_bench.reference_models.common import estimator_kwargs, is_classification
 
 L2_CHOICES = (0.0, 1e-3, 1e-2, 1e-1, 1.0, 10.0)  # 0 (the default) has no log scale: a choice
 

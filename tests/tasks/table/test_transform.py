@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl_bench.tables.check import MISSING, TableFacts
-from automl_bench.tables.spec import TableSpec
-from automl_bench.tables.task import TableTask, open_table
-from automl_bench.tables.transform import CARDINALITY_LIMIT, build_transform, output_width
+from automl_bench.tasks.table.check import MISSING, TableFacts
+from automl_bench.tasks.table.spec import TableSpec
+from automl_bench.tasks.table.task import TableTask, open_table
+from automl_bench.tasks.table.transform import CARDINALITY_LIMIT, build_transform, output_width
 
 N = 300
 

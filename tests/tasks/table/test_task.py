@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from automl_bench.tables import task as task_module
-from automl_bench.tables.spec import TableSpec
-from automl_bench.tables.task import TableTask, cache_key, open_table
+from automl_bench.tasks.table import task as task_module
+from automl_bench.tasks.table.spec import TableSpec
+from automl_bench.tasks.table.task import TableTask, cache_key, open_table
 
 N = 120
 

@@ -27,12 +27,12 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from automl_bench.tables.check import TableFacts, check_tables, label_values, read_spec
-from automl_bench.tables.spec import CLASSIFICATION, TableSpec
-from automl_bench.tables.split import RowSplit, SplitBy, split_rows
-from automl_bench.tables.transform import build_transform, frame, output_width
 from automl_bench.tasks.base import TaskArrays, TaskInfo
 from automl_bench.tasks.splits import Splits
+from automl_bench.tasks.table.check import TableFacts, check_tables, label_values, read_spec
+from automl_bench.tasks.table.spec import CLASSIFICATION, TableSpec
+from automl_bench.tasks.table.split import RowSplit, SplitBy, split_rows
+from automl_bench.tasks.table.transform import build_transform, frame, output_width
 
 if TYPE_CHECKING:
     import pandas as pd

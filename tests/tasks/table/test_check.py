@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from automl_bench.errors import ConfigError
-from automl_bench.tables.check import MAX_INTEGER_CLASSES, MISSING, check_table
-from automl_bench.tables.spec import TableSpec
+from automl_bench.tasks.table.check import MAX_INTEGER_CLASSES, MISSING, check_table
+from automl_bench.tasks.table.spec import TableSpec
 
 
 def csv(tmp_path: Path, text: str, name: str = "t.csv") -> str:
@@ -175,7 +175,7 @@ def test_a_table_with_only_a_target_is_refused(tmp_path: Path) -> None:
 def test_words_far_down_a_column_of_numbers_are_mixed_types(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from automl_bench.tables import read
+    from automl_bench.tasks.table import read
 
     monkeypatch.setattr(read, "BLOCK_SIZE", 1 << 10)  # the word is blocks after the first
     text = "x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(2000)) + "n/a?,1\n"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from automl_bench.tables.check import MISSING, check_table
-from automl_bench.tables.examples import EXAMPLE_TARGETS, EXAMPLES, example_table
-from automl_bench.tables.spec import TableSpec
+from automl_bench.tasks.table.check import MISSING, check_table
+from automl_bench.tasks.table.examples import EXAMPLE_TARGETS, EXAMPLES, example_table
+from automl_bench.tasks.table.spec import TableSpec
 
 
 def test_each_example_is_written_once(tmp_path: Path) -> None:

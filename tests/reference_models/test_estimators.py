@@ -19,8 +19,8 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 from threadpoolctl import threadpool_limits
 
+from automl_bench.reference_models import REFERENCE_MODELS, is_estimator
 from automl_bench.space import SearchSpace, load_search_space, sample_config
-from automl_bench.tables.estimators import REFERENCE_MODELS, is_estimator
 from automl_bench.tasks.base import TaskInfo
 
 CLASSIFICATION = TaskInfo("table", (6,), 3, problem="classification")

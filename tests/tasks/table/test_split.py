@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from automl_bench.tables.split import SplitBy, split_rows
+from automl_bench.tasks.table.split import SplitBy, split_rows
 
 N = 500
 

@@ -30,9 +30,9 @@ import pyarrow.compute as pc
 
 from automl_bench.errors import ConfigError
 from automl_bench.metric import CLASSIFICATION_METRICS, REGRESSION_METRICS
-from automl_bench.tables import spec as f
-from automl_bench.tables.read import read_table
-from automl_bench.tables.spec import CLASSIFICATION, PROBLEMS, REGRESSION, TableSpec
+from automl_bench.tasks.table import spec as f
+from automl_bench.tasks.table.read import read_table
+from automl_bench.tasks.table.spec import CLASSIFICATION, PROBLEMS, REGRESSION, TableSpec
 
 MAX_INTEGER_CLASSES = 20  # an integer target with at most this many values is classification
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from automl_bench.tables.check import MISSING, TableFacts, text_values
+from automl_bench.tasks.table.check import MISSING, TableFacts, text_values
 
 if TYPE_CHECKING:
     import pandas as pd

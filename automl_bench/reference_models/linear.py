@@ -19,7 +19,7 @@ from typing import Any
 import optuna
 
 from automl_bench import TaskInfo
-from automl_bench.tables.estimators.common import estimator_kwargs, is_classification
+from automl_bench.reference_models.common import estimator_kwargs, is_classification
 
 C_RANGE = (1e-4, 1e4)  # log-uniform
 

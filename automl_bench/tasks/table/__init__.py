@@ -8,12 +8,12 @@ preprocessing every method shares, ``task`` ties them into a cached ``TableTask`
 
 from __future__ import annotations
 
-from automl_bench.tables.check import TableFacts, check_table
-from automl_bench.tables.examples import EXAMPLE_TARGETS, EXAMPLES, example_table
-from automl_bench.tables.read import read_table
-from automl_bench.tables.spec import TableSpec
-from automl_bench.tables.task import TableTask, open_table
-from automl_bench.tables.transform import CARDINALITY_LIMIT
+from automl_bench.tasks.table.check import TableFacts, check_table
+from automl_bench.tasks.table.examples import EXAMPLE_TARGETS, EXAMPLES, example_table
+from automl_bench.tasks.table.read import read_table
+from automl_bench.tasks.table.spec import TableSpec
+from automl_bench.tasks.table.task import TableTask, open_table
+from automl_bench.tasks.table.transform import CARDINALITY_LIMIT
 
 __all__ = [
     "CARDINALITY_LIMIT",

@@ -22,7 +22,7 @@ from typing import Any
 import optuna
 
 from automl_bench import TaskInfo
-from automl_bench.tables.estimators.common import estimator_kwargs, is_classification
+from automl_bench.reference_models.common import estimator_kwargs, is_classification
 
 DEFAULT = "default"  # max_features: scikit-learn's default for the problem
 MAX_FEATURES_CHOICES = (DEFAULT, "sqrt", "log2", 0.33, 0.5, 1.0)

@@ -18,12 +18,12 @@ from automl_bench.cost.attribution import Holding
 from automl_bench.cost.node_meter import NodeMeter
 from automl_bench.cost.window import LocalWindowMeter
 from automl_bench.estimator_trial import MODEL_FILE
+from automl_bench.reference_models import REFERENCE_MODELS
 from automl_bench.space import load_search_space
-from automl_bench.tables.estimators import REFERENCE_MODELS
-from automl_bench.tables.examples import example_table
-from automl_bench.tables.spec import TableSpec
-from automl_bench.tables.task import open_table
 from automl_bench.tasks.constant import constant_scores
+from automl_bench.tasks.table.examples import example_table
+from automl_bench.tasks.table.spec import TableSpec
+from automl_bench.tasks.table.task import open_table
 from automl_bench.trial import TrialContext, TrialJob, run_trial
 
 TABULAR = str(REPO / "search_spaces" / "tabular.py")

@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from automl_bench.errors import ConfigError
-from automl_bench.tables import read
-from automl_bench.tables.read import read_table
+from automl_bench.tasks.table import read
+from automl_bench.tasks.table.read import read_table
 
 FIELD = "table.data"
 
