@@ -229,8 +229,9 @@ class Verdict(BaseModel):
     """What "worth it" means here. The defaults are placeholders: set them for your product.
 
     ``rope_points``: differences within +-this many units of the task's metric count as no
-    difference (the region of practical equivalence): accuracy points, or MSE on the sinusoid
-    family. ``value_usd_per_point_per_million``: what one such unit is worth on a million
+    difference (the region of practical equivalence): accuracy points, MSE on the sinusoid
+    family, or on a table its metric's unit (AUC points, the target's units for RMSE and MAE:
+    docs/tables.md). ``value_usd_per_point_per_million``: what one such unit is worth on a million
     predictions. ``deployment_predictions``: how many predictions the model
     is expected to serve; the automated design must pay off within them.
     """

@@ -24,7 +24,7 @@ from pydantic_core import PydanticUndefined
 
 from automl_bench.config import ExperimentConfig
 from automl_bench.methods import METHODS
-from automl_bench.tasks import FOLDER_TASKS, TASKS
+from automl_bench.tasks import FOLDER_TASKS, TABLE, TASKS
 from automl_bench.tasks.families import META_FAMILIES
 
 COMMAND = "python -m automl_bench.config_reference docs/configuration.md"
@@ -48,7 +48,7 @@ _SIMPLE_TYPES = {int: "integer", float: "number", str: "string", bool: "true / f
 _BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 # fields whose values a registry holds, not a type: the registry's names are what they allow
 _REGISTERED = {
-    "task": lambda: [*TASKS, *FOLDER_TASKS, *META_FAMILIES],
+    "task": lambda: [*TASKS, *FOLDER_TASKS, *META_FAMILIES, TABLE],
     "methods": lambda: list(METHODS),
 }
 
