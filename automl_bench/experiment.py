@@ -34,7 +34,12 @@ from automl_bench.scoring import reference_method, task_metric
 from automl_bench.space import SearchSpace, load_search_space
 from automl_bench.study import StudySpec
 from automl_bench.study_record import StudyRecord
-from automl_bench.table_setup import PreparedTable, check_names, reference_model_studies
+from automl_bench.table_setup import (
+    PreparedTable,
+    check_names,
+    reference_model_studies,
+    write_example,
+)
 from automl_bench.tasks.families import META_FAMILIES
 from automl_bench.tasks.folders import FOLDER_TASKS
 from automl_bench.trial import FINAL, TrialContext, TrialJob
@@ -83,7 +88,8 @@ class Prepared:
 
 
 def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Prepared:
-    """Validate the config and every file it names. Raises ConfigError; writes nothing."""
+    """Validate the config and every file it names. Raises ConfigError, and then writes
+    nothing; once everything passed, a shipped example table is written under the cache."""
     path = find_config(config_path)  # a path, else a shipped example (quickstart)
     config = load_config(path, overrides)
     if config.task in FOLDER_TASKS and config.data_dir is None:
@@ -124,6 +130,8 @@ def prepare(config_path: str | Path, overrides: list[str] | tuple[str, ...] = ()
         from automl_bench.methods.warmstart import load_warmstart
 
         warm = load_warmstart(config, path, primary)
+    if table is not None:  # every check passed: only now is anything written
+        table = write_example(table, config.output_dir)
     text = json.dumps(config.model_dump(), indent=2)
     return Prepared(config, path, text, spaces, primary.name, studies, prices, warm, table)
 

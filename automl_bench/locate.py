@@ -116,7 +116,7 @@ def resolve_path(value: str, config_path: Path, field: str, shipped: Shipped | N
     working directory, to the config file's folder, and to that folder's parent; then the shipped
     copy of ``shipped`` (``search_spaces/mlp.py`` or ``mlp.py``: the shipped ``mlp.py``)."""
     tried = _user_candidates(Path(value).expanduser(), config_path)
-    return _first(value, tried, field, shipped, "the config file")
+    return _first(value, tried, field, shipped, "the working directory or the config file")
 
 
 def find_config(value: str | Path) -> Path:

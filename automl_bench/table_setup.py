@@ -38,13 +38,15 @@ class PreparedTable:
     estimators: dict[str, SearchSpace]  # reference model name -> its space
     tuned: bool
     reference: str  # the row every other is compared with
+    example: str | None = None  # a shipped example's name, until write_example puts it on disk
 
 
 def prepare_table(config: ExperimentConfig, config_path: Path) -> PreparedTable:
     """Resolve and check the table the config names; raises ConfigError naming the field.
 
-    A shipped example is made in a temporary folder and checked there first; only a config
-    that passes writes it under ``<output_dir>/cache`` (bad input writes nothing)."""
+    A shipped example is made in a temporary folder and checked there; ``write_example``
+    writes it under ``<output_dir>/cache`` once the whole config has passed (bad input writes
+    nothing)."""
     from automl_bench.reference_models import REFERENCE_MODELS
 
     section = config.table
@@ -62,16 +64,25 @@ def prepare_table(config: ExperimentConfig, config_path: Path) -> PreparedTable:
                 facts = _checked(replace(spec, data=str(staged)))
             except ConfigError as exc:  # named as the config names it, not by its staging path
                 raise ConfigError(exc.field, exc.message.replace(str(staged), spec.data)) from None
-        cache = Path(config.output_dir).resolve() / "cache"
-        spec = replace(spec, data=str(example_table(example, cache)))
     spec = replace(spec, problem=facts.problem, metric=facts.metric)
     estimators: dict[str, SearchSpace] = {
         name: load_search_space(REFERENCE_MODELS[name], "table.reference_models")
         for name in section.reference_models
     }
     return PreparedTable(
-        spec, KNOWN[facts.metric], estimators, section.tuned, section.reference_label()
+        spec, KNOWN[facts.metric], estimators, section.tuned, section.reference_label(), example
     )
+
+
+def write_example(table: PreparedTable, output_dir: str) -> PreparedTable:
+    """``table`` with its shipped example (if it is one) written under ``<output_dir>/cache``
+    and named by that path; the last step of preparing a config, after every check passed."""
+    if table.example is None:
+        return table
+    from automl_bench.tasks.table.examples import example_table
+
+    written = example_table(table.example, Path(output_dir).resolve() / "cache")
+    return replace(table, spec=replace(table.spec, data=str(written)), example=None)
 
 
 def _spec(config: ExperimentConfig, config_path: Path) -> TableSpec:

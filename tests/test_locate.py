@@ -74,7 +74,8 @@ def test_a_missing_file_names_each_folder_once_and_the_fix(outside: Path) -> Non
     here, parent = outside.parent / "spaces", outside.parent.parent / "spaces"
     assert message.count(f"{here},") == 1 and message.count(f"{parent},") == 1
     assert f"built-in spaces in {shipped_folder('search_spaces')}" in message
-    assert "give an absolute path, one relative to the config file, or a built-in name" in message
+    fix = "give an absolute path, one relative to the working directory or the config file, or a"
+    assert f"{fix} built-in name" in message
     assert message.endswith("cnn1d, maml, mlp, nb201, protonet, tabular")
 
 
@@ -84,7 +85,9 @@ def test_a_missing_data_folder_has_no_built_in_names(outside: Path) -> None:
     message = info.value.message
     assert f"looked in {outside.parent}, {outside.parent.parent})" in message  # each once
     assert "built-in" not in message
-    assert message.endswith("give an absolute path, or one relative to the config file")
+    assert message.endswith(
+        "give an absolute path, or one relative to the working directory or the config file"
+    )
 
 
 def test_the_config_file_is_found_here_else_among_the_shipped_examples(outside: Path) -> None:

@@ -386,8 +386,17 @@ def _break_even_words(n_star: BreakEven) -> str:
         return "never pays off"
     ci = f" [{_human(low)}, {_human(high)}]" if low is not None and high is not None else ""
     if n_star.estimate < 1:  # cheaper than the reference and better: no predictions to wait for
-        return "pays off from the first prediction" + (f" ({ci.strip()} predictions)" if ci else "")
+        return "pays off from the first prediction" + _at_worst(high)
     return f"pays off after {_human(n_star.estimate)}{ci} predictions"
+
+
+def _at_worst(pessimistic: float | None) -> str:
+    """The interval's worst break-even, after a mean that pays off from the first prediction."""
+    if pessimistic is None:
+        return ""
+    if math.isinf(pessimistic):
+        return " (at worst never)"
+    return "" if pessimistic < 1 else f" (at worst after {_human(pessimistic)} predictions)"
 
 
 def _call(

@@ -18,7 +18,7 @@ from automl_bench.analysis.intervals import (
     seeds_to_decide,
     t_interval,
 )
-from automl_bench.analysis.verdict import break_even
+from automl_bench.analysis.verdict import BreakEven, _break_even_words, break_even
 from automl_bench.results import COLUMNS, read_results, write_results
 
 SETTINGS = VerdictSettings(
@@ -161,8 +161,20 @@ def test_a_cheaper_better_model_pays_off_from_the_first_prediction() -> None:
         r.update(final_usd=0.01, final_energy_kwh=0.1)  # a tenth of the baseline's training
     v = verdicts(rows, SETTINGS)["m"]
     assert v["call"] == "worth it", v["reason"]
-    assert "pays off from the first prediction ([0, 0] predictions)" in v["reason"]
-    assert "after 0" not in v["reason"]
+    assert "pays off from the first prediction," in v["reason"]  # across the whole interval
+    assert "after 0" not in v["reason"] and "at worst" not in v["reason"]
+
+
+@pytest.mark.parametrize(
+    ("worst", "words"),
+    [
+        (math.inf, "pays off from the first prediction (at worst never)"),
+        (2.5e6, "pays off from the first prediction (at worst after 2.5 M predictions)"),
+        (0.0, "pays off from the first prediction"),
+    ],
+)
+def test_a_break_even_at_once_says_its_worst_case(worst: float, words: str) -> None:
+    assert _break_even_words(BreakEven(0.0, 0.0, worst)) == words
 
 
 def test_a_model_that_breaks_a_constraint_is_not_deployable_whatever_its_gain() -> None:

@@ -111,6 +111,21 @@ def shortened(names: list[str]) -> str:
     return shown if len(names) <= _SHOWN else f"{shown}, ... ({len(names)} in all)"
 
 
+def _separator_hint(names: list[str]) -> str:
+    """Where the whole header read as one column holding ';' or tabs: what the file looks like
+    (a semicolon-separated export, common where the decimal mark is a comma)."""
+    if len(names) != 1:
+        return ""
+    for separator, shown in ((";", "';'"), ("\t", "tabs")):
+        if separator in names[0]:
+            return (
+                f" (the header reads as one column: the file looks separated by {shown}; a CSV "
+                "file here is comma-separated, with '.' as the decimal mark: save it so, or "
+                "as Parquet)"
+            )
+    return ""
+
+
 def _check_names(spec: TableSpec, data: pa.Table) -> None:
     names = data.column_names
     doubled = sorted({n for n in names if names.count(n) > 1})
@@ -119,7 +134,9 @@ def _check_names(spec: TableSpec, data: pa.Table) -> None:
     for field, column in ((f.TARGET, spec.target), (f.GROUP, spec.group_column)):
         if column is not None and column not in names:
             raise ConfigError(
-                field, f"no column '{column}' in '{spec.data}'; its columns: {shortened(names)}"
+                field,
+                f"no column '{column}' in '{spec.data}'; its columns: {shortened(names)}"
+                + _separator_hint(names),
             )
     if spec.time_column is not None and spec.time_column not in names:
         raise ConfigError(
