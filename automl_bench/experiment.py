@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -406,8 +407,10 @@ def run_experiment(
 
     console = console or Console()
     started = time.monotonic()
+    # The tracking store and the task's data are made while Ray starts (each takes seconds)
+    store = _open_store_meanwhile(prepared, resume, tracking_uri)
     with ray_cluster(ray_address) as cluster:
-        run = _start(prepared, cluster, resume, tracking_uri, console, live, started)
+        run = _start(prepared, cluster, resume, store.result(), console, live, started)
         try:
             with run.progress:
                 looks = _run_looks(run, resume is not None)
@@ -427,30 +430,50 @@ def run_experiment(
     return summary
 
 
+def _open_store_meanwhile(
+    prepared: Prepared, resume: RunState | None, tracking_uri: str | None
+) -> Future[tuple[str, Any]]:
+    """In a thread of its own: the tracking store (its URI and client: a new SQLite store's
+    schema takes seconds to create) and the task's data, while the caller starts Ray. Neither
+    is metered: like Ray's own start, it comes before the node meters start."""
+    from automl_bench.tracking import Tracking
+
+    def open_store() -> tuple[str, Any]:
+        config = prepared.config
+        out = Path(config.output_dir).resolve()
+        uri = _tracking_uri(config, out, resume, tracking_uri)
+        out.mkdir(parents=True, exist_ok=True)
+        tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
+        _make_task_data(prepared, out / "cache")
+        return uri, tracking
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automl-bench-store")
+    store = pool.submit(open_store)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    return store
+
+
 def _start(
     prepared: Prepared,
     cluster: Any,
     resume: RunState | None,
-    tracking_uri: str | None,
+    store: tuple[str, Any],
     console: Console,
     live: bool,
     started: float,
 ) -> _Run:
-    """Meters, the tracking store, the task's data and the run state, before any trial."""
+    """Meters and the run state, before any trial; ``store``: the tracking store's URI and
+    client (``_open_store_meanwhile``)."""
     from automl_bench import provenance
-    from automl_bench.tracking import Tracking
 
     config = prepared.config
     created = datetime.fromisoformat(resume.created) if resume else datetime.now(UTC)
     out = Path(config.output_dir).resolve()
     # Meters first: from here on, everything the nodes spend is measured (and what no trial
-    # held, start-up included, is the idle / overhead line).
+    # held is the idle / overhead line).
     meters, metering = _start_meters(config, started)
-    uri = _tracking_uri(config, out, resume, tracking_uri)
-    out.mkdir(parents=True, exist_ok=True)
-    tracking = Tracking(uri, config.experiment, out / "artifacts" / config.experiment)
+    uri, tracking = store
     cache = out / "cache"
-    _make_task_data(prepared, cache)
     hw, libs, revision = provenance.hardware(), provenance.versions(), provenance.code_revision()
     tracking.set_experiment_tags({"task": config.task, "space": prepared.primary_space})
     exp_dir, config_file = _experiment_dir(prepared, out)
@@ -677,7 +700,7 @@ def _run_look(run: _Run, index: int, specs: list[StudySpec], resuming: bool) -> 
 
 def _measure_deployments(run: _Run, keys: set[str]) -> None:
     """The deploy phase of these studies: every final model, measured in one process on one
-    machine."""
+    machine (this one, on a local Ray)."""
     from automl_bench.runner import measure_deployments
 
     finals = [(m, t) for m, t in _final_models(run.prepared, run.studies) if m.key in keys]
@@ -687,6 +710,7 @@ def _measure_deployments(run: _Run, keys: set[str]) -> None:
         run.cluster.cpus,
         run.cluster.gpus,
         run.prepared.prices,
+        here=run.cluster.address is None,  # a local Ray: measured in this process
     )
     run.deploy_cost = run.deploy_cost + cost
     for model, trial_id in finals:

@@ -29,6 +29,7 @@ window (``Measurement.paused``): that wait is the driver's bookkeeping, not the 
 from __future__ import annotations
 
 import io
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -363,11 +364,16 @@ def _train_and_test(
     from automl_bench.deploy.measure import flops_per_example
     from automl_bench.train import evaluate
 
+    # which worker, and when its training began and ended (Unix seconds): on a reused worker,
+    # one trial's end to the next one's start is the per-trial fixed overhead
+    closing["worker_pid"] = os.getpid()
     built = _build(job, ctx, device)
     model, data = built.model, built.data
     closing["params"] = sum(p.numel() for p in model.parameters())
     closing["flops"] = flops_per_example(model, data.x_train[:1])  # for constrained search
+    closing["train_start_unix"] = time.time()
     history = _fit(job, ctx, built, epochs, closing)
+    closing["train_end_unix"] = time.time()
     closing["epochs_run"] = len(history)
     if history:
         closing["train_loss"] = history[-1].train_loss

@@ -14,7 +14,7 @@ way (a benchmark, not a test), unless a run fails.
 
     python benchmarks/verdict_stability.py                  # output under a temporary folder
     python benchmarks/verdict_stability.py --starts 0 1000 --output-dir runs/verdict_stability-1
-    python benchmarks/verdict_stability.py --smoke          # 3 seeds, 1 trial x 1 epoch
+    python benchmarks/verdict_stability.py --smoke          # 2 seeds, 1 trial x 1 epoch
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "verdict_stability.yaml"
 INCONCLUSIVE = "inconclusive"
-SMOKE = ("budget.trials=1", "budget.epochs=1")  # --smoke, with seeds {first: 3, max: 3}
+SMOKE = ("budget.trials=1", "budget.epochs=1")  # --smoke, with seeds {first: 2, max: 2}
 
 
 @dataclass(frozen=True)
@@ -190,9 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", type=Path, default=None,
                         help="default: a new temporary folder (kept)")  # fmt: skip
     parser.add_argument("--smoke", action="store_true",
-                        help="3 seeds, 1 trial x 1 epoch per study: checks it runs")  # fmt: skip
+                        help="2 seeds, 1 trial x 1 epoch per study: checks it runs")  # fmt: skip
     args = parser.parse_args(argv)
-    plan = {"first": 3, "max": 3} if args.smoke else seed_plan(args.config)
+    plan = {"first": 2, "max": 2} if args.smoke else seed_plan(args.config)
     extra = SMOKE if args.smoke else ()
     low, high = sorted(args.starts)
     if low + plan["max"] > high:

@@ -46,12 +46,6 @@ SMOKES = [
         id="table_load",  # 20,000 rows: seconds
     ),
     pytest.param(
-        ["benchmarks/gpu_energy.py", "--smoke-on-cpu"],
-        '{"check": "gpu_burst_smoke_on_cpu", ',
-        id="gpu_energy",
-        marks=slow,  # a CodeCarbon tracker
-    ),
-    pytest.param(
         ["benchmarks/metering.py", "--smoke"],
         "a trial's metering overhead (its own calls), %",
         id="metering",
@@ -102,17 +96,39 @@ def test_each_benchmark_runs_its_smoke_mode(args: list[str], figure: str, tmp_pa
 
 
 def test_every_benchmark_has_a_smoke_test() -> None:
-    # gpu_check.sh: its own test below; cifar_layout.py writes data: tests/test_nb201_config.py
-    elsewhere = {"gpu_check.sh", "cifar_layout.py"}
+    # gpu_acceptance.py runs through gpu_acceptance.sh, below, and runs gpu_energy.py and
+    # trainer_speed.py in their smoke modes; cifar_layout.py writes data: test_nb201_config.py
+    elsewhere = {
+        "gpu_acceptance.sh",
+        "gpu_acceptance.py",
+        "gpu_energy.py",
+        "trainer_speed.py",
+        "cifar_layout.py",
+    }
     smoked = {Path(p.values[0][0]).name for p in SMOKES} | elsewhere  # type: ignore[index]
     on_disk = {p.name for p in (REPO / "benchmarks").iterdir() if p.suffix in {".py", ".sh"}}
     assert on_disk == smoked
 
 
-@slow  # Ray, MLflow and CodeCarbon, through the quickstart at one seed
-def test_the_gpu_check_script_runs_on_the_cpu(tmp_path: Path) -> None:
-    proc = _run(["bash", "benchmarks/gpu_check.sh", "--smoke-on-cpu"], tmp_path)
-    shown = f"rc={proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    assert proc.returncode == 0, shown
-    assert "packed 4/GPU: (phases + idle) / node energy" in proc.stdout, shown
-    assert "deploy records (seed 0)" in proc.stdout, shown
+@slow  # Ray, MLflow and CodeCarbon, through four small runs
+@pytest.mark.timeout(900)
+def test_the_gpu_acceptance_script_runs_on_the_cpu(tmp_path: Path) -> None:
+    proc = _run(["bash", "benchmarks/gpu_acceptance.sh", "--smoke-on-cpu"], tmp_path)
+    shown = f"rc={proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, shown  # every step finished
+    table = proc.stdout[proc.stdout.index("\nfigure ") :]
+    for line in (
+        "GPU energy: CodeCarbon J / NVML counter J",
+        "/GPU: throughput vs 1 at a time",
+        "per-trial fixed overhead, reused worker (median s)",
+        "trainer vs plain DataLoader fp32 (images/s)",
+        "methods: trials run, failed",
+        "DARTS s per epoch, 2nd / 1st order",
+        "deploy p95 ms at batch 1, GPU / CPU (baseline cell)",
+        "OOM: the failing trial recorded failed, with",
+        "OOM: the next trial on its worker",
+        "packed 4/GPU: (phases + idle) / node energy",
+        "A/A: final_energy_kwh, defaults / baseline",
+    ):
+        assert line in table, shown
+    assert "did not finish" not in table, shown

@@ -125,7 +125,7 @@ def device_figures(
         )
         batched = timings_ms(model, batch, seconds)
         q25, q50, q75, q95 = np.percentile(single, [25, 50, 75, 95])
-        batch_p50 = float(np.median(batched))
+        batch_p50, batch_p95 = (float(q) for q in np.percentile(batched, [50, 95]))
         name = "cpu" if device.type == "cpu" else torch.cuda.get_device_name(device)
         return DeviceFigures(
             device=name,
@@ -136,6 +136,7 @@ def device_figures(
             latency_repeats=len(single),
             batch_size=batch_size,
             batch_latency_ms_p50=batch_p50,
+            batch_latency_ms_p95=batch_p95,
             throughput_per_s=batch_size / (batch_p50 / 1000.0),
             peak_mem_mb=peak_mem_mb(model, batch),
         )

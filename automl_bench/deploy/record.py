@@ -50,6 +50,8 @@ class DeviceFigures:
     batch_latency_ms_p50: float
     throughput_per_s: float
     peak_mem_mb: float  # parameters plus the activations' peak at the deployment batch size
+    # p95 at the deployment batch size (None in a record written before it was measured)
+    batch_latency_ms_p95: float | None = None
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ def row_figures(
     single = timings_ms(model.predict, singles, seconds)
     batched = timings_ms(model.predict, [batch], seconds)
     q25, q50, q75, q95 = np.percentile(single, [25, 50, 75, 95])
-    batch_p50 = float(np.median(batched))
+    batch_p50, batch_p95 = (float(q) for q in np.percentile(batched, [50, 95]))
     return DeviceFigures(
         device="cpu",
         threads=threads,
@@ -170,6 +170,7 @@ def row_figures(
         latency_repeats=len(single),
         batch_size=batch_size,
         batch_latency_ms_p50=batch_p50,
+        batch_latency_ms_p95=batch_p95,
         throughput_per_s=batch_size / (batch_p50 / 1000.0),
         peak_mem_mb=_resident_mb(model) + traced_peak_mb(model.predict, batch),
     )

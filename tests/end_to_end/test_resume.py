@@ -70,6 +70,17 @@ def _trial_runs(db: Path) -> list[dict[str, Any]]:
     return [r for r in runs.values() if "trial_id" in r["tags"]]
 
 
+def _every_trial(runs: list[dict[str, Any]], output: str) -> str:
+    """What a failing check shows: each trial run's study, phase, status and reason, and the
+    resumed driver's last lines."""
+    lines = sorted(
+        f"{r['tags'].get('study')} {r['tags'].get('phase')} {r['tags'].get('trial_id')} "
+        f"{r['status']} {r['tags'].get('trial_status', '')} {r['tags'].get('failure_reason', '')}"
+        for r in runs
+    )
+    return "\n".join([*lines, output[-2000:]])
+
+
 def _start(config: dict[str, Any], folder: Path, *args: str) -> subprocess.Popen[str]:
     path = folder / "resumed.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -271,6 +282,6 @@ def test_a_sequence_of_looks_cut_short_is_carried_on(tmp_path: Path, repo_root: 
     expected += [f"defaults/seed={s}" for s in range(3)]
     random_seeds = len(summary["methods"]["random"]["studies"])
     expected = [e for e in expected if not e.startswith("random") or int(e[-1]) < random_seeds]
-    assert finals == sorted(expected)
+    assert finals == sorted(expected), _every_trial(after, output)
     assert not [r for r in after if r["status"] == "RUNNING"]
     assert not state_path(exp_dir).exists()
