@@ -70,6 +70,12 @@ SMOKES = [
         marks=slow,
     ),
     pytest.param(
+        ["benchmarks/driver_scaling.py", "--smoke"],
+        "s per trial over the first 10: ours ",
+        id="driver_scaling",
+        marks=slow,
+    ),
+    pytest.param(
         ["benchmarks/verdict_stability.py", "--smoke"],
         "stability: both decided: ",
         id="verdict_stability",
