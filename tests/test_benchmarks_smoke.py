@@ -70,12 +70,6 @@ SMOKES = [
         marks=slow,
     ),
     pytest.param(
-        ["benchmarks/driver_scaling.py", "--smoke"],
-        "s per trial over the first 10: ours ",
-        id="driver_scaling",
-        marks=slow,
-    ),
-    pytest.param(
         ["benchmarks/verdict_stability.py", "--smoke"],
         "stability: both decided: ",
         id="verdict_stability",
