@@ -38,7 +38,6 @@ import itertools
 import json
 import math
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -120,23 +119,21 @@ def _run_config(run: Run, name: str, config: dict[str, Any], failing: bool = Fal
 
 def trial_runs(db: Path, experiment: str | None = None) -> list[dict[str, Any]]:
     """Every trial run in an MLflow SQLite store (of one experiment, when named): status, tags
-    and latest metrics."""
-    query = (
-        "SELECT r.run_uuid, r.status, e.name FROM runs r "
-        "JOIN experiments e ON e.experiment_id = r.experiment_id"
-    )
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
-        runs: dict[str, dict[str, Any]] = {}
-        for run_id, status, name in con.execute(query):
-            if experiment is None or name == experiment:
-                runs[run_id] = {"status": status, "tags": {}, "metrics": {}}
-        for run_id, key, value in con.execute("SELECT run_uuid, key, value FROM tags"):
-            if run_id in runs:
-                runs[run_id]["tags"][key] = value
-        for run_id, key, value in con.execute("SELECT run_uuid, key, value FROM latest_metrics"):
-            if run_id in runs:
-                runs[run_id]["metrics"][key] = value
-    return [r for r in runs.values() if "trial_id" in r["tags"]]
+    and latest metrics, read through MLflow's client."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{db.resolve()}")
+    ids = [
+        e.experiment_id
+        for e in client.search_experiments()
+        if experiment is None or e.name == experiment
+    ]
+    runs = client.search_runs(ids, max_results=50_000) if ids else []
+    return [
+        {"status": r.info.status, "tags": dict(r.data.tags), "metrics": dict(r.data.metrics)}
+        for r in runs
+        if "trial_id" in r.data.tags
+    ]
 
 
 # -- the steps ---------------------------------------------------------------------------------
